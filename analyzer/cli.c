@@ -1,0 +1,112 @@
+/* Shared CLI plumbing: messages, sizes, load options, stdout checks. */
+#include "analyzer/cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", CT_PROGRAM);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_parse_size(const char *s, uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || s[0] == '-')
+        return -1;
+    unsigned shift = 0;
+    switch (*end) {
+    case '\0': break;
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    default: return -1;
+    }
+    if (*end == 'i' || *end == 'B')
+        end++;
+    if (*end == 'B')
+        end++;
+    if (*end != '\0' || v == 0 || (shift && v > (UINT64_MAX >> shift)))
+        return -1;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
+/* Replaces control characters so a hostile member name stays one line. */
+static void print_sanitized(FILE *f, const char *s)
+{
+    for (; *s; s++)
+        fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
+
+void cli_load_warning(void *ctx, const char *source, const char *member,
+                      const char *msg)
+{
+    struct cli_warnings *w = ctx;
+    if (w && w->quiet)
+        return;
+    if (w && w->printed >= 20) {
+        w->suppressed++;
+        return;
+    }
+    if (w)
+        w->printed++;
+    fprintf(stderr, "%s: warning: '", CT_PROGRAM);
+    print_sanitized(stderr, source);
+    fputs("': member '", stderr);
+    print_sanitized(stderr, member);
+    fputs("': ", stderr);
+    print_sanitized(stderr, msg);
+    fputc('\n', stderr);
+}
+
+void cli_warnings_finish(const struct cli_warnings *w)
+{
+    if (w->suppressed)
+        fprintf(stderr,
+                "%s: warning: ... and %lu more warnings (table "
+                "load_warnings)\n",
+                CT_PROGRAM, w->suppressed);
+}
+
+int cli_load_option(int opt, const char *arg, struct load_options *lo)
+{
+    switch (opt) {
+    case CLI_OPT_NO_VERIFY:
+        lo->verify = 0;
+        return 1;
+    case CLI_OPT_MAX_MEMBER:
+    case CLI_OPT_MAX_TOTAL: {
+        uint64_t v;
+        if (cli_parse_size(arg, &v) != 0) {
+            cli_error("invalid size '%s' (examples: 64M, 2G)", arg);
+            return -1;
+        }
+        if (opt == CLI_OPT_MAX_MEMBER)
+            lo->limits.max_member = v;
+        else
+            lo->limits.max_total = v;
+        return 1;
+    }
+    default:
+        return 0;
+    }
+}
+
+int cli_finish_stdout(void)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cli_error("cannot write output: %s", strerror(errno));
+        return CT_EXIT_ERROR;
+    }
+    return CT_EXIT_OK;
+}

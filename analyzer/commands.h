@@ -1,0 +1,8 @@
+/* The subcommands of ctaudit: each returns an exit status (cli.h). */
+#ifndef CT_ANALYZER_COMMANDS_H
+#define CT_ANALYZER_COMMANDS_H
+
+int cmd_load(int argc, char **argv);
+int cmd_sql(int argc, char **argv);
+
+#endif

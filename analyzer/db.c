@@ -1,0 +1,200 @@
+/* Database creation, opening and the read-only guard. */
+#include "analyzer/db.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/embedded.h"
+
+extern const struct ct_embedded ct_schema_files[];
+extern const size_t ct_schema_files_count;
+
+int db_schema_version(void)
+{
+    return 1;
+}
+
+int db_exec(sqlite3 *db, const char *sql, struct ct_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = ct_error_set(err, CT_ESQL, "%s",
+                              msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return rc;
+    }
+    return 0;
+}
+
+int db_is_database_file(const char *path)
+{
+    static const char magic[16] = "SQLite format 3";
+    char head[16];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    size_t n = fread(head, 1, sizeof(head), f);
+    fclose(f);
+    return n == sizeof(head) && memcmp(head, magic, sizeof(head)) == 0;
+}
+
+static int db_check_version(sqlite3 *db, const char *path,
+                            struct ct_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL)
+            != SQLITE_OK
+        || sqlite3_step(st) != SQLITE_ROW) {
+        rc = ct_error_set(err, CT_ESQL, "'%s': %s", path, sqlite3_errmsg(db));
+        goto done;
+    }
+    int v = sqlite3_column_int(st, 0);
+    if (v != db_schema_version())
+        rc = ct_error_set(err, CT_EINVAL,
+                          "'%s': database schema version %d, this ctaudit "
+                          "reads version %d: load the snapshots again",
+                          path, v, db_schema_version());
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int db_create(sqlite3 **out, const char *path, struct ct_error *err)
+{
+    sqlite3 *db = NULL;
+    int rc = 0;
+    if (sqlite3_open_v2(path, &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                            | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        rc = ct_error_set(err, CT_ESQL, "cannot create database '%s': %s",
+                          path, db ? sqlite3_errmsg(db) : "out of memory");
+        goto done;
+    }
+    rc = db_exec(db,
+                 "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+                 "PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=MEMORY;"
+                 "PRAGMA cache_size=-16384; PRAGMA foreign_keys=OFF;",
+                 err);
+    for (size_t i = 0; rc == 0 && i < ct_schema_files_count; i++)
+        rc = db_exec(db, ct_schema_files[i].text, err);
+    if (rc)
+        goto done;
+    *out = db;
+    db = NULL;
+done:
+    sqlite3_close(db);
+    return rc;
+}
+
+int db_open_readonly(sqlite3 **out, const char *path, struct ct_error *err)
+{
+    sqlite3 *db = NULL;
+    int rc = 0;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        rc = ct_error_set(err, CT_ESQL, "cannot open database '%s': %s", path,
+                          db ? sqlite3_errmsg(db) : "out of memory");
+        goto done;
+    }
+    rc = db_check_version(db, path, err);
+    if (rc)
+        goto done;
+    *out = db;
+    db = NULL;
+done:
+    sqlite3_close(db);
+    return rc;
+}
+
+/* Pragmas that only read. Those in `with_arg` take an object name as their
+ * argument; the others are read-only only without one ("PRAGMA x = 5"
+ * writes). */
+static int pragma_is_readonly(const char *name, const char *arg)
+{
+    static const char *const with_arg[] = {
+        "table_info", "table_xinfo", "index_list", "index_info",
+        "index_xinfo", "foreign_key_list", NULL};
+    static const char *const no_arg[] = {
+        "user_version", "schema_version", "table_list", "function_list",
+        "pragma_list", "collation_list", "database_list", "compile_options",
+        "query_only", "encoding", NULL};
+    if (!name)
+        return 0;
+    for (int i = 0; with_arg[i]; i++)
+        if (sqlite3_stricmp(name, with_arg[i]) == 0)
+            return 1;
+    for (int i = 0; no_arg[i]; i++)
+        if (sqlite3_stricmp(name, no_arg[i]) == 0)
+            return arg == NULL;
+    return 0;
+}
+
+static int guard_authorizer(void *ctx, int action, const char *a1,
+                            const char *a2, const char *dbname,
+                            const char *trigger)
+{
+    (void)ctx;
+    (void)dbname;
+    (void)trigger;
+    switch (action) {
+    case SQLITE_SELECT:
+    case SQLITE_READ:
+    case SQLITE_RECURSIVE:
+        return SQLITE_OK;
+    case SQLITE_FUNCTION:
+        /* a2 is the function name */
+        if (a2 && (sqlite3_stricmp(a2, "load_extension") == 0
+                   || sqlite3_stricmp(a2, "readfile") == 0
+                   || sqlite3_stricmp(a2, "writefile") == 0
+                   || sqlite3_stricmp(a2, "edit") == 0
+                   || sqlite3_stricmp(a2, "fts3_tokenizer") == 0))
+            return SQLITE_DENY;
+        return SQLITE_OK;
+    case SQLITE_PRAGMA:
+        return pragma_is_readonly(a1, a2) ? SQLITE_OK : SQLITE_DENY;
+    default:
+        /* writes, DDL, ATTACH, DETACH, transactions, savepoints, ANALYZE */
+        return SQLITE_DENY;
+    }
+}
+
+int db_guard_readonly(sqlite3 *db, struct ct_error *err)
+{
+    int rc = db_exec(db, "PRAGMA query_only=ON", err);
+    if (rc)
+        return rc;
+    sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+    sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
+    sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 256 << 20);
+    sqlite3_set_authorizer(db, guard_authorizer, NULL);
+    return 0;
+}
+
+int db_prepare_readonly(sqlite3_stmt **out, sqlite3 *db, const char **sql,
+                        struct ct_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    const char *tail = NULL;
+    *out = NULL;
+    if (sqlite3_prepare_v2(db, *sql, -1, &st, &tail) != SQLITE_OK) {
+        const char *msg = sqlite3_errmsg(db);
+        int denied = strstr(msg, "not authorized") != NULL;
+        return ct_error_set(err, denied ? CT_EDENIED : CT_ESQL, "%s%s", msg,
+                            denied ? " (only read-only statements are "
+                                     "allowed)"
+                                   : "");
+    }
+    *sql = tail;
+    if (st && !sqlite3_stmt_readonly(st)) {
+        sqlite3_finalize(st);
+        return ct_error_set(err, CT_EDENIED,
+                            "statement refused: only read-only statements "
+                            "are allowed");
+    }
+    *out = st;
+    return 0;
+}

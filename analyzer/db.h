@@ -1,0 +1,47 @@
+/*
+ * The analyzer's database: creation from the embedded schema, opening of an
+ * existing file, and the read-only guard under which rules and user SQL run.
+ */
+#ifndef CT_ANALYZER_DB_H
+#define CT_ANALYZER_DB_H
+
+#include <sqlite3.h>
+
+#include "core/error.h"
+
+/* Schema version this build writes and reads (PRAGMA user_version). */
+int db_schema_version(void);
+
+/*
+ * Creates a new database at path (":memory:" for in-memory) and applies the
+ * embedded schema. The file must not exist or be empty. Bulk-load pragmas
+ * are set: no journal (callers write to a temporary file and rename it).
+ * *out is owned: close with sqlite3_close.
+ */
+int db_create(sqlite3 **out, const char *path, struct ct_error *err);
+
+/* Opens an existing database read-only and checks its schema version. */
+int db_open_readonly(sqlite3 **out, const char *path, struct ct_error *err);
+
+/* 1 if the file at path starts with the SQLite header, else 0. */
+int db_is_database_file(const char *path);
+
+/*
+ * Puts db under the read-only guard: PRAGMA query_only, no extension
+ * loading, defensive mode, and an authorizer that refuses writes, ATTACH,
+ * DETACH, and pragmas other than a few read-only ones. Irreversible.
+ */
+int db_guard_readonly(sqlite3 *db, struct ct_error *err);
+
+/* Runs sql (no results expected). */
+int db_exec(sqlite3 *db, const char *sql, struct ct_error *err);
+
+/*
+ * Prepares one statement from *sql under the guard and advances *sql past
+ * it. *out is NULL when only whitespace/comments remain. Refuses statements
+ * that are not read-only. Owned: sqlite3_finalize.
+ */
+int db_prepare_readonly(sqlite3_stmt **out, sqlite3 *db, const char **sql,
+                        struct ct_error *err);
+
+#endif

@@ -1,0 +1,1448 @@
+/*
+ * Snapshot loading: classify each streamed member (core/snapshot.h), parse
+ * it with jansson, check its shape, and insert normalized rows. Member order
+ * does not matter: every table is keyed so that any order gives the same
+ * database, and conflicts are resolved by a fixed preference.
+ */
+#include "analyzer/load.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "analyzer/db.h"
+#include "core/hash.h"
+#include "core/snapshot.h"
+#include "core/timefmt.h"
+
+enum stmt_id {
+    ST_MEMBER,
+    ST_WARNING,
+    ST_MANIFEST_FILE,
+    ST_ORG,
+    ST_ACCOUNT_LISTED,
+    ST_ACCOUNT_FOLDER,
+    ST_ACCOUNT_IDENTITY,
+    ST_ACCOUNT_ALIAS,
+    ST_ACCOUNT_REGIONS_FILE,
+    ST_REGION,
+    ST_REGION_SCAN,
+    ST_TRAIL_INSERT,
+    ST_TRAIL_GET,
+    ST_TRAIL_DELETE,
+    ST_SIGHTING,
+    ST_DOCUMENT,
+    ST_STATUS,
+    ST_EVENT_SELECTOR,
+    ST_EXCLUDED_SOURCE,
+    ST_DATA_RESOURCE,
+    ST_ADVANCED_SELECTOR,
+    ST_FIELD_SELECTOR,
+    ST_INSIGHT,
+    ST_ERROR,
+    ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_MEMBER] = "INSERT INTO snapshot_members (snapshot_id, path, kind, "
+                  "size, sha256) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_WARNING] = "INSERT INTO load_warnings (snapshot_id, member, message) "
+                   "VALUES (?1, ?2, ?3)",
+    [ST_MANIFEST_FILE] = "INSERT OR REPLACE INTO manifest_files (snapshot_id, "
+                         "path, size, sha256) VALUES (?1, ?2, ?3, ?4)",
+    [ST_ORG] = "INSERT OR REPLACE INTO organizations (snapshot_id, "
+               "organization_id, arn, master_account_id, "
+               "master_account_email, feature_set) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_ACCOUNT_LISTED] =
+        "INSERT INTO accounts (snapshot_id, account_id, name, email, arn, "
+        "org_status, joined_method, joined_at, in_org_listing) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1) "
+        "ON CONFLICT (snapshot_id, account_id) DO UPDATE SET "
+        "name = excluded.name, email = excluded.email, arn = excluded.arn, "
+        "org_status = excluded.org_status, "
+        "joined_method = excluded.joined_method, "
+        "joined_at = excluded.joined_at, in_org_listing = 1",
+    [ST_ACCOUNT_FOLDER] =
+        "INSERT INTO accounts (snapshot_id, account_id, has_folder) "
+        "VALUES (?1, ?2, 1) ON CONFLICT (snapshot_id, account_id) "
+        "DO UPDATE SET has_folder = 1",
+    [ST_ACCOUNT_IDENTITY] = "UPDATE accounts SET identity_arn = ?3, "
+                            "identity_user_id = ?4 WHERE snapshot_id = ?1 "
+                            "AND account_id = ?2",
+    [ST_ACCOUNT_ALIAS] = "UPDATE accounts SET alias = ?3 WHERE snapshot_id = "
+                         "?1 AND account_id = ?2",
+    [ST_ACCOUNT_REGIONS_FILE] = "UPDATE accounts SET has_regions_file = 1 "
+                                "WHERE snapshot_id = ?1 AND account_id = ?2",
+    [ST_REGION] = "INSERT OR REPLACE INTO account_regions (snapshot_id, "
+                  "account_id, region, enabled, opt_in_status, endpoint) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_REGION_SCAN] = "INSERT INTO region_scans (snapshot_id, account_id, "
+                       "region, trail_count) VALUES (?1, ?2, ?3, ?4)",
+    [ST_TRAIL_INSERT] =
+        "INSERT OR IGNORE INTO trails (snapshot_id, trail_arn, name, "
+        "owner_account_id, home_region, partition, is_multi_region, "
+        "is_organization_trail, include_global_service_events, "
+        "s3_bucket_name, s3_key_prefix, sns_topic_name, sns_topic_arn, "
+        "cloud_watch_logs_log_group_arn, cloud_watch_logs_role_arn, "
+        "kms_key_id, log_file_validation_enabled, has_custom_event_selectors, "
+        "has_insight_selectors, config_sha256, listed_by_account_id, "
+        "listed_in_region) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+        "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+    [ST_TRAIL_GET] = "SELECT config_sha256, listed_by_account_id, "
+                     "listed_in_region, owner_account_id, home_region "
+                     "FROM trails WHERE snapshot_id = ?1 AND trail_arn = ?2",
+    [ST_TRAIL_DELETE] = "DELETE FROM trails WHERE snapshot_id = ?1 AND "
+                        "trail_arn = ?2",
+    [ST_SIGHTING] = "INSERT OR IGNORE INTO trail_sightings (snapshot_id, "
+                    "account_id, region, trail_arn, is_shadow) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_DOCUMENT] = "INSERT INTO trail_documents (snapshot_id, trail_arn, "
+                    "kind, account_id, region, member) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_STATUS] =
+        "INSERT INTO trail_status (doc_id, snapshot_id, trail_arn, "
+        "is_logging, latest_delivery_error, latest_notification_error, "
+        "latest_delivery_time, latest_notification_time, start_logging_time, "
+        "stop_logging_time, latest_cloud_watch_logs_delivery_error, "
+        "latest_cloud_watch_logs_delivery_time, latest_digest_delivery_time, "
+        "latest_digest_delivery_error, latest_delivery_attempt_time, "
+        "latest_notification_attempt_time, "
+        "latest_notification_attempt_succeeded, "
+        "latest_delivery_attempt_succeeded, time_logging_started, "
+        "time_logging_stopped) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+        "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+    [ST_EVENT_SELECTOR] = "INSERT INTO event_selectors (doc_id, "
+                          "selector_index, snapshot_id, trail_arn, "
+                          "read_write_type, include_management_events) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_EXCLUDED_SOURCE] = "INSERT OR IGNORE INTO "
+                           "event_selector_excluded_sources (doc_id, "
+                           "selector_index, event_source) VALUES (?1, ?2, ?3)",
+    [ST_DATA_RESOURCE] = "INSERT OR IGNORE INTO data_resources (doc_id, "
+                         "selector_index, resource_index, type, value) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_ADVANCED_SELECTOR] = "INSERT INTO advanced_event_selectors (doc_id, "
+                             "selector_index, snapshot_id, trail_arn, name) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_FIELD_SELECTOR] = "INSERT OR IGNORE INTO advanced_field_selectors "
+                          "(doc_id, selector_index, field, operator, value) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_INSIGHT] = "INSERT OR REPLACE INTO insight_selectors (doc_id, "
+                   "insight_type, event_categories) VALUES (?1, ?2, ?3)",
+    [ST_ERROR] = "INSERT INTO errors (snapshot_id, scope, account_id, region, "
+                 "operation, trail_owner, trail_name, code, message, "
+                 "probable_causes, member) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+};
+
+struct loader {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_COUNT];
+    sqlite3_int64 snapshot_id;
+    const char *source;
+    const struct load_options *opt;
+    const char *member; /* the member being loaded, for messages */
+    char last_account[CT_ACCOUNT_ID_LEN + 1];
+    int has_manifest;
+    unsigned long long recognized;
+    unsigned long long members;
+    unsigned long long bytes;
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static int shape_error(struct loader *l, struct ct_error *err,
+                       const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int shape_error(struct loader *l, struct ct_error *err,
+                       const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return ct_error_set(err, CT_EPARSE, "member '%s': %s", l->member, msg);
+}
+
+static int sql_error(struct loader *l, struct ct_error *err)
+{
+    return ct_error_set(err, CT_ESQL, "member '%s': database: %s", l->member,
+                        sqlite3_errmsg(l->db));
+}
+
+static sqlite3_stmt *stmt(struct loader *l, enum stmt_id id)
+{
+    sqlite3_stmt *s = l->st[id];
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    sqlite3_bind_int64(s, 1, l->snapshot_id);
+    return s;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+/* tri-state: -1 unknown (NULL), 0, 1 */
+static void bind_tri(sqlite3_stmt *s, int i, int v)
+{
+    if (v < 0)
+        sqlite3_bind_null(s, i);
+    else
+        sqlite3_bind_int(s, i, v);
+}
+
+static int step_done(struct loader *l, sqlite3_stmt *s, struct ct_error *err)
+{
+    int r = sqlite3_step(s);
+    if (r != SQLITE_DONE && r != SQLITE_ROW)
+        return sql_error(l, err);
+    return 0;
+}
+
+static void add_warning(struct loader *l, const char *member, const char *msg)
+{
+    sqlite3_stmt *s = stmt(l, ST_WARNING);
+    bind_text(s, 2, member);
+    bind_text(s, 3, msg);
+    sqlite3_step(s);
+    if (l->opt->warn)
+        l->opt->warn(l->opt->warn_ctx, l->source, member, msg);
+}
+
+/* A string field: absent and null are NULL; any other non-string fails. */
+static int get_str(struct loader *l, const json_t *obj, const char *key,
+                   const char **out, struct ct_error *err)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v))
+        return shape_error(l, err, "field '%s' is not a string", key);
+    *out = json_string_value(v);
+    return 0;
+}
+
+static int get_bool(struct loader *l, const json_t *obj, const char *key,
+                    int *out, struct ct_error *err)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = -1;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_boolean(v))
+        return shape_error(l, err, "field '%s' is not a boolean", key);
+    *out = json_is_true(v);
+    return 0;
+}
+
+/* A timestamp: epoch number or ISO-8601 string, normalized to UTC text. */
+static int get_time(struct loader *l, const json_t *obj, const char *key,
+                    char out[CT_ISO_TIME_MAX], int *present,
+                    struct ct_error *err)
+{
+    json_t *v = json_object_get(obj, key);
+    *present = 0;
+    if (!v || json_is_null(v))
+        return 0;
+    if (json_is_number(v)) {
+        if (ct_time_from_epoch(out, json_number_value(v)) != 0)
+            return shape_error(l, err, "field '%s' is not a valid time", key);
+    } else if (json_is_string(v)) {
+        if (json_string_value(v)[0] == '\0')
+            return 0;
+        if (ct_time_from_iso(out, json_string_value(v)) != 0)
+            return shape_error(l, err, "field '%s' is not a valid time", key);
+    } else {
+        return shape_error(l, err, "field '%s' is not a time", key);
+    }
+    *present = 1;
+    return 0;
+}
+
+static int bind_time(struct loader *l, sqlite3_stmt *s, int i,
+                     const json_t *obj, const char *key, struct ct_error *err)
+{
+    char buf[CT_ISO_TIME_MAX];
+    int present = 0;
+    int rc = get_time(l, obj, key, buf, &present, err);
+    if (rc)
+        return rc;
+    bind_text(s, i, present ? buf : NULL);
+    return 0;
+}
+
+/* An array field: absent/null is an empty array (*out NULL). */
+static int get_array(struct loader *l, const json_t *obj, const char *key,
+                     json_t **out, int required, struct ct_error *err)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (!v || json_is_null(v)) {
+        if (required)
+            return shape_error(l, err, "field '%s' is missing", key);
+        return 0;
+    }
+    if (!json_is_array(v))
+        return shape_error(l, err, "field '%s' is not an array", key);
+    *out = v;
+    return 0;
+}
+
+static int touch_account(struct loader *l, const char *account,
+                         struct ct_error *err)
+{
+    if (strcmp(l->last_account, account) == 0)
+        return 0;
+    sqlite3_stmt *s = stmt(l, ST_ACCOUNT_FOLDER);
+    bind_text(s, 2, account);
+    int rc = step_done(l, s, err);
+    if (rc == 0)
+        snprintf(l->last_account, sizeof(l->last_account), "%s", account);
+    return rc;
+}
+
+/* ---- members ------------------------------------------------------------ */
+
+static int load_manifest(struct loader *l, const json_t *root,
+                         struct ct_error *err)
+{
+    const char *format = NULL, *started = NULL, *ended = NULL;
+    const char *partition = NULL;
+    char *options = NULL, *missing = NULL;
+    int complete = -1, rc;
+    json_t *v, *files, *caller;
+    sqlite3_stmt *s = NULL;
+
+    if ((rc = get_str(l, root, "format", &format, err)))
+        return rc;
+    if (!format || strcmp(format, CT_SNAPSHOT_FORMAT) != 0)
+        return shape_error(l, err, "not a %s manifest (field 'format')",
+                           CT_SNAPSHOT_FORMAT);
+    v = json_object_get(root, "format_version");
+    if (!json_is_integer(v))
+        return shape_error(l, err, "field '%s' is not an integer",
+                           "format_version");
+    if (json_integer_value(v) != CT_SNAPSHOT_VERSION)
+        return ct_error_set(err, CT_EINVAL,
+                            "member '%s': unknown snapshot format version "
+                            "%lld (this ctaudit reads version %d)",
+                            l->member, (long long)json_integer_value(v),
+                            CT_SNAPSHOT_VERSION);
+    if ((rc = get_str(l, root, "started_at", &started, err))
+        || (rc = get_str(l, root, "ended_at", &ended, err))
+        || (rc = get_str(l, root, "partition", &partition, err))
+        || (rc = get_bool(l, root, "complete", &complete, err)))
+        return rc;
+    files = json_object_get(root, "files");
+    if (files && !json_is_object(files))
+        return shape_error(l, err, "field '%s' is not an object", "files");
+    caller = json_object_get(root, "caller");
+    if (caller && !json_is_null(caller) && !json_is_object(caller))
+        return shape_error(l, err, "field '%s' is not an object", "caller");
+
+    v = json_object_get(root, "options");
+    if (v && !json_is_null(v))
+        options = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+    v = json_object_get(root, "not_collected");
+    if (v && !json_is_null(v))
+        missing = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+
+    const char *caller_account = NULL, *caller_arn = NULL;
+    if (json_is_object(caller)
+        && ((rc = get_str(l, caller, "Account", &caller_account, err))
+            || (rc = get_str(l, caller, "Arn", &caller_arn, err))))
+        goto done;
+    const char *cname = NULL, *cversion = NULL;
+    json_t *collector = json_object_get(root, "collector");
+    if (json_is_object(collector)
+        && ((rc = get_str(l, collector, "name", &cname, err))
+            || (rc = get_str(l, collector, "version", &cversion, err))))
+        goto done;
+
+    if (sqlite3_prepare_v2(
+            l->db,
+            "UPDATE snapshots SET has_manifest = 1, format_version = ?2, "
+            "collector_name = ?3, collector_version = ?4, started_at = ?5, "
+            "ended_at = ?6, complete = ?7, partition = ?8, "
+            "caller_account_id = ?9, caller_arn = ?10, options_json = ?11, "
+            "not_collected_json = ?12 WHERE snapshot_id = ?1",
+            -1, &s, NULL) != SQLITE_OK) {
+        rc = sql_error(l, err);
+        goto done;
+    }
+    char st_buf[CT_ISO_TIME_MAX], en_buf[CT_ISO_TIME_MAX];
+    sqlite3_bind_int64(s, 1, l->snapshot_id);
+    sqlite3_bind_int(s, 2, CT_SNAPSHOT_VERSION);
+    bind_text(s, 3, cname);
+    bind_text(s, 4, cversion);
+    bind_text(s, 5, started && ct_time_from_iso(st_buf, started) == 0
+                        ? st_buf : started);
+    bind_text(s, 6, ended && ct_time_from_iso(en_buf, ended) == 0 ? en_buf
+                                                                  : ended);
+    bind_tri(s, 7, complete);
+    bind_text(s, 8, partition);
+    bind_text(s, 9, caller_account);
+    bind_text(s, 10, caller_arn);
+    bind_text(s, 11, options);
+    bind_text(s, 12, missing);
+    if ((rc = step_done(l, s, err)))
+        goto done;
+
+    const char *path;
+    json_t *entry;
+    json_object_foreach(files, path, entry) {
+        const char *sha = NULL;
+        json_t *size = json_object_get(entry, "size");
+        if (!json_is_object(entry) || !json_is_integer(size)) {
+            rc = ct_error_set(err, CT_EPARSE,
+                              "member '%s': files entry '%s' needs sha256 "
+                              "and an integer size",
+                              l->member, path);
+            goto done;
+        }
+        if ((rc = get_str(l, entry, "sha256", &sha, err)))
+            goto done;
+        if (!sha || strlen(sha) != CT_SHA256_HEX_LEN) {
+            rc = ct_error_set(err, CT_EPARSE,
+                              "member '%s': files entry '%s' has no valid "
+                              "sha256",
+                              l->member, path);
+            goto done;
+        }
+        sqlite3_stmt *f = stmt(l, ST_MANIFEST_FILE);
+        bind_text(f, 2, path);
+        sqlite3_bind_int64(f, 3, json_integer_value(size));
+        bind_text(f, 4, sha);
+        if ((rc = step_done(l, f, err)))
+            goto done;
+    }
+    l->has_manifest = 1;
+done:
+    sqlite3_finalize(s);
+    free(options);
+    free(missing);
+    return rc;
+}
+
+static int load_org(struct loader *l, const json_t *root,
+                    struct ct_error *err)
+{
+    json_t *org = json_object_get(root, "Organization");
+    const char *id, *arn, *master, *email, *fs;
+    int rc;
+    if (!json_is_object(org))
+        return shape_error(l, err, "field '%s' is not an object",
+                           "Organization");
+    if ((rc = get_str(l, org, "Id", &id, err))
+        || (rc = get_str(l, org, "Arn", &arn, err))
+        || (rc = get_str(l, org, "MasterAccountId", &master, err))
+        || (rc = get_str(l, org, "MasterAccountEmail", &email, err))
+        || (rc = get_str(l, org, "FeatureSet", &fs, err)))
+        return rc;
+    sqlite3_stmt *s = stmt(l, ST_ORG);
+    bind_text(s, 2, id);
+    bind_text(s, 3, arn);
+    bind_text(s, 4, master);
+    bind_text(s, 5, email);
+    bind_text(s, 6, fs);
+    return step_done(l, s, err);
+}
+
+static int load_org_accounts(struct loader *l, const json_t *root,
+                             struct ct_error *err)
+{
+    json_t *list, *a;
+    size_t i;
+    int rc = get_array(l, root, "Accounts", &list, 1, err);
+    if (rc)
+        return rc;
+    json_array_foreach(list, i, a) {
+        const char *id, *name, *email, *arn, *status;
+        const char *method;
+        if (!json_is_object(a))
+            return shape_error(l, err, "'%s' entry is not an object",
+                               "Accounts");
+        if ((rc = get_str(l, a, "Id", &id, err))
+            || (rc = get_str(l, a, "Name", &name, err))
+            || (rc = get_str(l, a, "Email", &email, err))
+            || (rc = get_str(l, a, "Arn", &arn, err))
+            || (rc = get_str(l, a, "Status", &status, err))
+            || (rc = get_str(l, a, "JoinedMethod", &method, err)))
+            return rc;
+        if (!id || !ct_valid_account_id(id))
+            return shape_error(l, err, "an account has an invalid %s", "Id");
+        sqlite3_stmt *s = stmt(l, ST_ACCOUNT_LISTED);
+        bind_text(s, 2, id);
+        bind_text(s, 3, name);
+        bind_text(s, 4, email);
+        bind_text(s, 5, arn);
+        bind_text(s, 6, status);
+        bind_text(s, 7, method);
+        if ((rc = bind_time(l, s, 8, a, "JoinedTimestamp", err))
+            || (rc = step_done(l, s, err)))
+            return rc;
+    }
+    return 0;
+}
+
+static int load_identity(struct loader *l, const struct ct_member_ref *ref,
+                         const json_t *root, struct ct_error *err)
+{
+    const char *account, *arn, *user;
+    int rc;
+    if ((rc = get_str(l, root, "Account", &account, err))
+        || (rc = get_str(l, root, "Arn", &arn, err))
+        || (rc = get_str(l, root, "UserId", &user, err)))
+        return rc;
+    if (account && strcmp(account, ref->account) != 0) {
+        char msg[128];
+        snprintf(msg, sizeof(msg),
+                 "identity is account %.12s, not the folder's %s", account,
+                 ref->account);
+        add_warning(l, l->member, msg);
+    }
+    sqlite3_stmt *s = stmt(l, ST_ACCOUNT_IDENTITY);
+    bind_text(s, 2, ref->account);
+    bind_text(s, 3, arn);
+    bind_text(s, 4, user);
+    return step_done(l, s, err);
+}
+
+static int load_aliases(struct loader *l, const struct ct_member_ref *ref,
+                        const json_t *root, struct ct_error *err)
+{
+    json_t *list;
+    int rc = get_array(l, root, "AccountAliases", &list, 1, err);
+    if (rc)
+        return rc;
+    json_t *first = json_array_get(list, 0);
+    if (first && !json_is_string(first))
+        return shape_error(l, err, "'%s' entry is not a string",
+                           "AccountAliases");
+    sqlite3_stmt *s = stmt(l, ST_ACCOUNT_ALIAS);
+    bind_text(s, 2, ref->account);
+    bind_text(s, 3, first ? json_string_value(first) : NULL);
+    return step_done(l, s, err);
+}
+
+static int load_regions(struct loader *l, const struct ct_member_ref *ref,
+                        const json_t *root, struct ct_error *err)
+{
+    json_t *list, *r;
+    size_t i;
+    int rc = get_array(l, root, "Regions", &list, 1, err);
+    if (rc)
+        return rc;
+    json_array_foreach(list, i, r) {
+        const char *name, *opt_in, *endpoint;
+        if (!json_is_object(r))
+            return shape_error(l, err, "'%s' entry is not an object",
+                               "Regions");
+        if ((rc = get_str(l, r, "RegionName", &name, err))
+            || (rc = get_str(l, r, "OptInStatus", &opt_in, err))
+            || (rc = get_str(l, r, "Endpoint", &endpoint, err)))
+            return rc;
+        if (!name || !ct_valid_region(name))
+            return shape_error(l, err, "a region has an invalid %s",
+                               "RegionName");
+        sqlite3_stmt *s = stmt(l, ST_REGION);
+        bind_text(s, 2, ref->account);
+        bind_text(s, 3, name);
+        sqlite3_bind_int(s, 4,
+                         !(opt_in && strcmp(opt_in, "not-opted-in") == 0));
+        bind_text(s, 5, opt_in);
+        bind_text(s, 6, endpoint);
+        if ((rc = step_done(l, s, err)))
+            return rc;
+    }
+    sqlite3_stmt *s = stmt(l, ST_ACCOUNT_REGIONS_FILE);
+    bind_text(s, 2, ref->account);
+    return step_done(l, s, err);
+}
+
+static int load_error(struct loader *l, const struct ct_member_ref *ref,
+                      const char *scope, const json_t *root,
+                      struct ct_error *err)
+{
+    const char *op, *code, *message;
+    char *causes = NULL;
+    int rc;
+    if ((rc = get_str(l, root, "Operation", &op, err))
+        || (rc = get_str(l, root, "Code", &code, err))
+        || (rc = get_str(l, root, "Message", &message, err)))
+        return rc;
+    json_t *pc = json_object_get(root, "ProbableCauses");
+    if (pc && !json_is_null(pc)) {
+        if (!json_is_array(pc))
+            return shape_error(l, err, "field '%s' is not an array",
+                               "ProbableCauses");
+        causes = json_dumps(pc, JSON_COMPACT);
+    }
+    sqlite3_stmt *s = stmt(l, ST_ERROR);
+    bind_text(s, 2, scope);
+    bind_text(s, 3, ref->account[0] ? ref->account : NULL);
+    bind_text(s, 4, ref->region[0] ? ref->region : NULL);
+    bind_text(s, 5, op ? op : (ref->operation[0] ? ref->operation : NULL));
+    bind_text(s, 6, ref->owner[0] ? ref->owner : NULL);
+    bind_text(s, 7, ref->trail_name[0] ? ref->trail_name : NULL);
+    bind_text(s, 8, code);
+    bind_text(s, 9, message);
+    bind_text(s, 10, causes);
+    bind_text(s, 11, l->member);
+    rc = step_done(l, s, err);
+    free(causes);
+    return rc;
+}
+
+/* ---- trails ------------------------------------------------------------- */
+
+struct arn_parts {
+    char partition[16];
+    char region[CT_REGION_MAX + 1];
+    char account[CT_ACCOUNT_ID_LEN + 1];
+    char name[CT_TRAIL_NAME_MAX + 1];
+};
+
+/* arn:<partition>:cloudtrail:<region>:<account>:trail/<name> */
+static int parse_trail_arn(struct arn_parts *out, const char *arn)
+{
+    char buf[512];
+    char *f[6];
+    size_t n = strlen(arn);
+    if (n >= sizeof(buf))
+        return -1;
+    memcpy(buf, arn, n + 1);
+    char *p = buf;
+    for (int i = 0; i < 5; i++) {
+        char *c = strchr(p, ':');
+        if (!c)
+            return -1;
+        *c = '\0';
+        f[i] = p;
+        p = c + 1;
+    }
+    f[5] = p;
+    if (strcmp(f[0], "arn") != 0 || strcmp(f[2], "cloudtrail") != 0
+        || strncmp(f[5], "trail/", 6) != 0 || strlen(f[1]) >= 16
+        || !ct_valid_region(f[3]) || !ct_valid_account_id(f[4])
+        || !ct_valid_trail_name(f[5] + 6))
+        return -1;
+    snprintf(out->partition, sizeof(out->partition), "%s", f[1]);
+    snprintf(out->region, sizeof(out->region), "%s", f[3]);
+    snprintf(out->account, sizeof(out->account), "%s", f[4]);
+    snprintf(out->name, sizeof(out->name), "%s", f[5] + 6);
+    return 0;
+}
+
+/* Listing preference when one ARN is listed with different configurations:
+ * the owner's listing in the home region, then the smallest (account,
+ * region). Lower is better. */
+static int listing_better(const char *acc_a, const char *reg_a,
+                          const char *acc_b, const char *reg_b,
+                          const char *owner, const char *home)
+{
+    int a_own = strcmp(acc_a, owner) == 0 && strcmp(reg_a, home) == 0;
+    int b_own = strcmp(acc_b, owner) == 0 && strcmp(reg_b, home) == 0;
+    if (a_own != b_own)
+        return a_own;
+    int c = strcmp(acc_a, acc_b);
+    if (c == 0)
+        c = strcmp(reg_a, reg_b);
+    return c < 0;
+}
+
+static int resolve_trail_conflict(struct loader *l, const char *arn,
+                                  const char *sha, const char *account,
+                                  const char *region, int *replace,
+                                  struct ct_error *err)
+{
+    sqlite3_stmt *g = stmt(l, ST_TRAIL_GET);
+    *replace = 0;
+    bind_text(g, 2, arn);
+    if (sqlite3_step(g) != SQLITE_ROW)
+        return sql_error(l, err);
+    const char *old_sha = (const char *)sqlite3_column_text(g, 0);
+    if (strcmp(old_sha, sha) == 0)
+        return 0;
+    char old_acc[CT_ACCOUNT_ID_LEN + 1], old_reg[CT_REGION_MAX + 1];
+    char owner[CT_ACCOUNT_ID_LEN + 1], home[CT_REGION_MAX + 1];
+    snprintf(old_acc, sizeof(old_acc), "%s", sqlite3_column_text(g, 1));
+    snprintf(old_reg, sizeof(old_reg), "%s", sqlite3_column_text(g, 2));
+    snprintf(owner, sizeof(owner), "%s", sqlite3_column_text(g, 3));
+    snprintf(home, sizeof(home), "%s", sqlite3_column_text(g, 4));
+    sqlite3_reset(g);
+    *replace = listing_better(account, region, old_acc, old_reg, owner, home);
+    char msg[640];
+    snprintf(msg, sizeof(msg),
+             "trail %s is listed with different configurations in %s/%s "
+             "and %s/%s; using the one from %s/%s",
+             arn, old_acc, old_reg, account, region,
+             *replace ? account : old_acc, *replace ? region : old_reg);
+    add_warning(l, l->member, msg);
+    return 0;
+}
+
+static int load_trail_entry(struct loader *l, const struct ct_member_ref *ref,
+                            const json_t *t, struct ct_error *err)
+{
+    const char *arn, *name, *home, *s3b, *s3p, *sns, *snsarn, *cwg, *cwr;
+    const char *kms;
+    int multi, org, global, lfv, hces, his, rc;
+    struct arn_parts ap;
+    char sha[CT_SHA256_HEX_LEN + 1];
+    char *canon = NULL;
+
+    if (!json_is_object(t))
+        return shape_error(l, err, "'%s' entry is not an object", "trailList");
+    if ((rc = get_str(l, t, "TrailARN", &arn, err))
+        || (rc = get_str(l, t, "Name", &name, err))
+        || (rc = get_str(l, t, "HomeRegion", &home, err))
+        || (rc = get_str(l, t, "S3BucketName", &s3b, err))
+        || (rc = get_str(l, t, "S3KeyPrefix", &s3p, err))
+        || (rc = get_str(l, t, "SnsTopicName", &sns, err))
+        || (rc = get_str(l, t, "SnsTopicARN", &snsarn, err))
+        || (rc = get_str(l, t, "CloudWatchLogsLogGroupArn", &cwg, err))
+        || (rc = get_str(l, t, "CloudWatchLogsRoleArn", &cwr, err))
+        || (rc = get_str(l, t, "KmsKeyId", &kms, err))
+        || (rc = get_bool(l, t, "IsMultiRegionTrail", &multi, err))
+        || (rc = get_bool(l, t, "IsOrganizationTrail", &org, err))
+        || (rc = get_bool(l, t, "IncludeGlobalServiceEvents", &global, err))
+        || (rc = get_bool(l, t, "LogFileValidationEnabled", &lfv, err))
+        || (rc = get_bool(l, t, "HasCustomEventSelectors", &hces, err))
+        || (rc = get_bool(l, t, "HasInsightSelectors", &his, err)))
+        return rc;
+    if (!arn)
+        return shape_error(l, err, "a trail has no %s", "TrailARN");
+    if (parse_trail_arn(&ap, arn) != 0)
+        return ct_error_set(err, CT_EPARSE,
+                            "member '%s': invalid TrailARN '%.200s'",
+                            l->member, arn);
+    if (!home)
+        home = ap.region;
+    if (!name)
+        name = ap.name;
+
+    canon = json_dumps(t, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!canon)
+        return ct_error_set(err, CT_ENOMEM, "out of memory");
+    rc = ct_sha256_hex(sha, canon, strlen(canon), err);
+    free(canon);
+    if (rc)
+        return rc;
+
+    for (int attempt = 0; attempt < 2; attempt++) {
+        sqlite3_stmt *s = stmt(l, ST_TRAIL_INSERT);
+        bind_text(s, 2, arn);
+        bind_text(s, 3, name);
+        bind_text(s, 4, ap.account);
+        bind_text(s, 5, home);
+        bind_text(s, 6, ap.partition);
+        bind_tri(s, 7, multi);
+        bind_tri(s, 8, org);
+        bind_tri(s, 9, global);
+        bind_text(s, 10, s3b);
+        bind_text(s, 11, s3p);
+        bind_text(s, 12, sns);
+        bind_text(s, 13, snsarn);
+        bind_text(s, 14, cwg);
+        bind_text(s, 15, cwr);
+        bind_text(s, 16, kms);
+        bind_tri(s, 17, lfv);
+        bind_tri(s, 18, hces);
+        bind_tri(s, 19, his);
+        bind_text(s, 20, sha);
+        bind_text(s, 21, ref->account);
+        bind_text(s, 22, ref->region);
+        if ((rc = step_done(l, s, err)))
+            return rc;
+        if (sqlite3_changes(l->db) > 0 || attempt == 1)
+            break;
+        int replace = 0;
+        rc = resolve_trail_conflict(l, arn, sha, ref->account, ref->region,
+                                    &replace, err);
+        if (rc)
+            return rc;
+        if (!replace)
+            break;
+        sqlite3_stmt *d = stmt(l, ST_TRAIL_DELETE);
+        bind_text(d, 2, arn);
+        if ((rc = step_done(l, d, err)))
+            return rc;
+    }
+
+    sqlite3_stmt *s = stmt(l, ST_SIGHTING);
+    bind_text(s, 2, ref->account);
+    bind_text(s, 3, ref->region);
+    bind_text(s, 4, arn);
+    sqlite3_bind_int(s, 5, strcmp(home, ref->region) != 0);
+    return step_done(l, s, err);
+}
+
+static int load_describe_trails(struct loader *l,
+                                const struct ct_member_ref *ref,
+                                const json_t *root, struct ct_error *err)
+{
+    json_t *list, *t;
+    size_t i;
+    int rc = get_array(l, root, "trailList", &list, 1, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = stmt(l, ST_REGION_SCAN);
+    bind_text(s, 2, ref->account);
+    bind_text(s, 3, ref->region);
+    sqlite3_bind_int64(s, 4, (sqlite3_int64)json_array_size(list));
+    if ((rc = step_done(l, s, err)))
+        return rc;
+    json_array_foreach(list, i, t) {
+        if ((rc = load_trail_entry(l, ref, t, err)))
+            return rc;
+    }
+    return 0;
+}
+
+/* The trail a per-trail member is about: the body's TrailARN when it has
+ * one, else built from the path (owner, home region, name). */
+static int document_arn(struct loader *l, const struct ct_member_ref *ref,
+                        const json_t *root, char *arn, size_t size,
+                        struct ct_error *err)
+{
+    const char *body_arn = NULL;
+    int rc = get_str(l, root, "TrailARN", &body_arn, err);
+    struct arn_parts ap;
+    if (rc)
+        return rc;
+    if (body_arn) {
+        if (parse_trail_arn(&ap, body_arn) != 0)
+            return ct_error_set(err, CT_EPARSE,
+                                "member '%s': invalid TrailARN '%.200s'",
+                                l->member, body_arn);
+        if (strcmp(ap.account, ref->owner) != 0
+            || strcmp(ap.name, ref->trail_name) != 0)
+            return ct_error_set(err, CT_EPARSE,
+                                "member '%s': TrailARN '%.200s' does not "
+                                "match the member's path",
+                                l->member, body_arn);
+        snprintf(arn, size, "%s", body_arn);
+        return 0;
+    }
+    snprintf(arn, size, "arn:%s:cloudtrail:%s:%s:trail/%s",
+             ct_region_partition(ref->region), ref->region, ref->owner,
+             ref->trail_name);
+    return 0;
+}
+
+static int add_document(struct loader *l, const struct ct_member_ref *ref,
+                        const char *arn, const char *kind,
+                        sqlite3_int64 *doc_id, struct ct_error *err)
+{
+    sqlite3_stmt *s = stmt(l, ST_DOCUMENT);
+    bind_text(s, 2, arn);
+    bind_text(s, 3, kind);
+    bind_text(s, 4, ref->account);
+    bind_text(s, 5, ref->region);
+    bind_text(s, 6, l->member);
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        if (sqlite3_extended_errcode(l->db) == SQLITE_CONSTRAINT_UNIQUE)
+            return ct_error_set(err, CT_EPARSE,
+                                "member '%s': a second %s document for trail "
+                                "'%s' from account %s",
+                                l->member, kind, arn, ref->account);
+        return sql_error(l, err);
+    }
+    *doc_id = sqlite3_last_insert_rowid(l->db);
+    return 0;
+}
+
+static int load_string_list(struct loader *l, const json_t *list,
+                            const char *what, sqlite3_int64 doc, int index,
+                            const char *field, const char *op,
+                            struct ct_error *err)
+{
+    size_t i;
+    json_t *v;
+    int rc;
+    json_array_foreach(list, i, v) {
+        if (!json_is_string(v))
+            return shape_error(l, err, "'%s' entry is not a string", what);
+        sqlite3_stmt *s;
+        if (field) {
+            s = stmt(l, ST_FIELD_SELECTOR);
+            sqlite3_bind_int64(s, 1, doc);
+            sqlite3_bind_int(s, 2, index);
+            bind_text(s, 3, field);
+            bind_text(s, 4, op);
+            bind_text(s, 5, json_string_value(v));
+        } else {
+            s = stmt(l, ST_EXCLUDED_SOURCE);
+            sqlite3_bind_int64(s, 1, doc);
+            sqlite3_bind_int(s, 2, index);
+            bind_text(s, 3, json_string_value(v));
+        }
+        if ((rc = step_done(l, s, err)))
+            return rc;
+    }
+    return 0;
+}
+
+static int load_basic_selector(struct loader *l, sqlite3_int64 doc,
+                               const char *arn, int index, const json_t *sel,
+                               struct ct_error *err)
+{
+    const char *rw;
+    int mgmt, rc;
+    json_t *excluded, *resources, *r;
+    size_t i;
+    if (!json_is_object(sel))
+        return shape_error(l, err, "'%s' entry is not an object",
+                           "EventSelectors");
+    if ((rc = get_str(l, sel, "ReadWriteType", &rw, err))
+        || (rc = get_bool(l, sel, "IncludeManagementEvents", &mgmt, err))
+        || (rc = get_array(l, sel, "ExcludeManagementEventSources", &excluded,
+                           0, err))
+        || (rc = get_array(l, sel, "DataResources", &resources, 0, err)))
+        return rc;
+    if (rw && strcmp(rw, "All") != 0 && strcmp(rw, "ReadOnly") != 0
+        && strcmp(rw, "WriteOnly") != 0)
+        return shape_error(l, err, "unknown ReadWriteType '%.40s'", rw);
+    sqlite3_stmt *s = stmt(l, ST_EVENT_SELECTOR);
+    sqlite3_bind_int64(s, 1, doc);
+    sqlite3_bind_int(s, 2, index);
+    sqlite3_bind_int64(s, 3, l->snapshot_id);
+    bind_text(s, 4, arn);
+    bind_text(s, 5, rw);
+    bind_tri(s, 6, mgmt);
+    if ((rc = step_done(l, s, err)))
+        return rc;
+    if (excluded
+        && (rc = load_string_list(l, excluded,
+                                  "ExcludeManagementEventSources", doc, index,
+                                  NULL, NULL, err)))
+        return rc;
+    json_array_foreach(resources, i, r) {
+        const char *type;
+        json_t *values, *v;
+        size_t j;
+        if (!json_is_object(r))
+            return shape_error(l, err, "'%s' entry is not an object",
+                               "DataResources");
+        if ((rc = get_str(l, r, "Type", &type, err))
+            || (rc = get_array(l, r, "Values", &values, 0, err)))
+            return rc;
+        if (!type)
+            return shape_error(l, err, "a data resource has no %s", "Type");
+        json_array_foreach(values, j, v) {
+            if (!json_is_string(v))
+                return shape_error(l, err, "'%s' entry is not a string",
+                                   "Values");
+            sqlite3_stmt *d = stmt(l, ST_DATA_RESOURCE);
+            sqlite3_bind_int64(d, 1, doc);
+            sqlite3_bind_int(d, 2, index);
+            sqlite3_bind_int64(d, 3, (sqlite3_int64)i);
+            bind_text(d, 4, type);
+            bind_text(d, 5, json_string_value(v));
+            if ((rc = step_done(l, d, err)))
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static const char *const field_operators[] = {
+    "Equals", "NotEquals", "StartsWith", "NotStartsWith", "EndsWith",
+    "NotEndsWith", NULL};
+
+static int load_advanced_selector(struct loader *l, sqlite3_int64 doc,
+                                  const char *arn, int index,
+                                  const json_t *sel, struct ct_error *err)
+{
+    const char *name;
+    json_t *fields, *f;
+    size_t i;
+    int rc;
+    if (!json_is_object(sel))
+        return shape_error(l, err, "'%s' entry is not an object",
+                           "AdvancedEventSelectors");
+    if ((rc = get_str(l, sel, "Name", &name, err))
+        || (rc = get_array(l, sel, "FieldSelectors", &fields, 1, err)))
+        return rc;
+    sqlite3_stmt *s = stmt(l, ST_ADVANCED_SELECTOR);
+    sqlite3_bind_int64(s, 1, doc);
+    sqlite3_bind_int(s, 2, index);
+    sqlite3_bind_int64(s, 3, l->snapshot_id);
+    bind_text(s, 4, arn);
+    bind_text(s, 5, name);
+    if ((rc = step_done(l, s, err)))
+        return rc;
+    json_array_foreach(fields, i, f) {
+        const char *field;
+        if (!json_is_object(f))
+            return shape_error(l, err, "'%s' entry is not an object",
+                               "FieldSelectors");
+        if ((rc = get_str(l, f, "Field", &field, err)))
+            return rc;
+        if (!field)
+            return shape_error(l, err, "a field selector has no %s", "Field");
+        for (int k = 0; field_operators[k]; k++) {
+            json_t *values;
+            if ((rc = get_array(l, f, field_operators[k], &values, 0, err)))
+                return rc;
+            if (values
+                && (rc = load_string_list(l, values, field_operators[k], doc,
+                                          index, field, field_operators[k],
+                                          err)))
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static int load_event_selectors(struct loader *l,
+                                const struct ct_member_ref *ref,
+                                const json_t *root, struct ct_error *err)
+{
+    char arn[512];
+    sqlite3_int64 doc;
+    json_t *basic, *adv, *sel;
+    size_t i;
+    int rc;
+    if ((rc = get_array(l, root, "EventSelectors", &basic, 0, err))
+        || (rc = get_array(l, root, "AdvancedEventSelectors", &adv, 0, err))
+        || (rc = document_arn(l, ref, root, arn, sizeof(arn), err))
+        || (rc = add_document(l, ref, arn, "event_selectors", &doc, err)))
+        return rc;
+    json_array_foreach(basic, i, sel) {
+        if ((rc = load_basic_selector(l, doc, arn, (int)i, sel, err)))
+            return rc;
+    }
+    json_array_foreach(adv, i, sel) {
+        if ((rc = load_advanced_selector(l, doc, arn, (int)i, sel, err)))
+            return rc;
+    }
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int load_insight_selectors(struct loader *l,
+                                  const struct ct_member_ref *ref,
+                                  const json_t *root, struct ct_error *err)
+{
+    char arn[512];
+    sqlite3_int64 doc;
+    json_t *list, *sel;
+    size_t i;
+    int rc;
+    if ((rc = get_array(l, root, "InsightSelectors", &list, 0, err))
+        || (rc = document_arn(l, ref, root, arn, sizeof(arn), err))
+        || (rc = add_document(l, ref, arn, "insight_selectors", &doc, err)))
+        return rc;
+    json_array_foreach(list, i, sel) {
+        const char *type;
+        json_t *cats;
+        const char *names[8];
+        char joined[128] = "Management";
+        if (!json_is_object(sel))
+            return shape_error(l, err, "'%s' entry is not an object",
+                               "InsightSelectors");
+        if ((rc = get_str(l, sel, "InsightType", &type, err))
+            || (rc = get_array(l, sel, "EventCategories", &cats, 0, err)))
+            return rc;
+        if (!type)
+            return shape_error(l, err, "an Insights selector has no %s",
+                               "InsightType");
+        size_t n = json_array_size(cats);
+        if (n > 8)
+            return shape_error(l, err, "too many %s", "EventCategories");
+        for (size_t k = 0; k < n; k++) {
+            json_t *c = json_array_get(cats, k);
+            if (!json_is_string(c) || strlen(json_string_value(c)) > 32)
+                return shape_error(l, err, "'%s' entry is not a short string",
+                                   "EventCategories");
+            names[k] = json_string_value(c);
+        }
+        if (n) {
+            qsort(names, n, sizeof(names[0]), cmp_str);
+            joined[0] = '\0';
+            for (size_t k = 0; k < n; k++) {
+                if (k && strcmp(names[k], names[k - 1]) == 0)
+                    continue;
+                if (joined[0])
+                    strncat(joined, ",", sizeof(joined) - strlen(joined) - 1);
+                strncat(joined, names[k], sizeof(joined) - strlen(joined) - 1);
+            }
+        }
+        sqlite3_stmt *s = stmt(l, ST_INSIGHT);
+        sqlite3_bind_int64(s, 1, doc);
+        bind_text(s, 2, type);
+        bind_text(s, 3, joined);
+        if ((rc = step_done(l, s, err)))
+            return rc;
+    }
+    return 0;
+}
+
+static int load_trail_status(struct loader *l,
+                             const struct ct_member_ref *ref,
+                             const json_t *root, struct ct_error *err)
+{
+    static const struct {
+        int column;
+        const char *key;
+        int is_time;
+    } fields[] = {
+        {5, "LatestDeliveryError", 0},
+        {6, "LatestNotificationError", 0},
+        {7, "LatestDeliveryTime", 1},
+        {8, "LatestNotificationTime", 1},
+        {9, "StartLoggingTime", 1},
+        {10, "StopLoggingTime", 1},
+        {11, "LatestCloudWatchLogsDeliveryError", 0},
+        {12, "LatestCloudWatchLogsDeliveryTime", 1},
+        {13, "LatestDigestDeliveryTime", 1},
+        {14, "LatestDigestDeliveryError", 0},
+        /* deprecated string fields: kept as given */
+        {15, "LatestDeliveryAttemptTime", 0},
+        {16, "LatestNotificationAttemptTime", 0},
+        {17, "LatestNotificationAttemptSucceeded", 0},
+        {18, "LatestDeliveryAttemptSucceeded", 0},
+        {19, "TimeLoggingStarted", 0},
+        {20, "TimeLoggingStopped", 0},
+    };
+    char arn[512];
+    sqlite3_int64 doc;
+    int logging, rc;
+    if ((rc = get_bool(l, root, "IsLogging", &logging, err))
+        || (rc = document_arn(l, ref, root, arn, sizeof(arn), err))
+        || (rc = add_document(l, ref, arn, "trail_status", &doc, err)))
+        return rc;
+    sqlite3_stmt *s = stmt(l, ST_STATUS);
+    sqlite3_bind_int64(s, 1, doc);
+    sqlite3_bind_int64(s, 2, l->snapshot_id);
+    bind_text(s, 3, arn);
+    bind_tri(s, 4, logging);
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        if (fields[i].is_time) {
+            rc = bind_time(l, s, fields[i].column, root, fields[i].key, err);
+        } else {
+            const char *v;
+            rc = get_str(l, root, fields[i].key, &v, err);
+            if (rc == 0)
+                bind_text(s, fields[i].column, v);
+        }
+        if (rc)
+            return rc;
+    }
+    return step_done(l, s, err);
+}
+
+/* ---- dispatch ----------------------------------------------------------- */
+
+static int parse_member(struct loader *l, const struct src_member *m,
+                        json_t **out, struct ct_error *err)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb((const char *)m->data, m->size, 0, &jerr);
+    if (!root) {
+        if (m->size == 0)
+            return ct_error_set(err, CT_EPARSE, "member '%s': empty file",
+                                m->path);
+        return ct_error_set(err, CT_EPARSE,
+                            "member '%s': invalid JSON at line %d, column "
+                            "%d: %s",
+                            m->path, jerr.line, jerr.column, jerr.text);
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return shape_error(l, err, "expected a JSON %s", "object");
+    }
+    *out = root;
+    return 0;
+}
+
+static int on_member(void *ctx, const struct src_member *m,
+                     struct ct_error *err)
+{
+    struct loader *l = ctx;
+    struct ct_member_ref ref;
+    json_t *root = NULL;
+    int rc = 0;
+
+    l->member = m->path;
+    l->members++;
+    l->bytes += m->size;
+    ct_snapshot_classify(&ref, m->path);
+
+    sqlite3_stmt *s = stmt(l, ST_MEMBER);
+    bind_text(s, 2, m->path);
+    bind_text(s, 3, ct_member_kind_name(ref.kind));
+    sqlite3_bind_int64(s, 4, (sqlite3_int64)m->size);
+    bind_text(s, 5, m->sha256);
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        if (sqlite3_extended_errcode(l->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return ct_error_set(err, CT_EPARSE,
+                                "member '%s': appears twice in the snapshot",
+                                m->path);
+        return sql_error(l, err);
+    }
+
+    if (ref.kind == CT_MEMBER_UNKNOWN) {
+        add_warning(l, m->path, "not part of the snapshot format: ignored");
+        return 0;
+    }
+    if (ref.kind == CT_MEMBER_DIRECTORY || ref.kind == CT_MEMBER_ORG_COSTS)
+        return 0; /* cost-and-usage: reserved for the dollars issue */
+
+    if ((rc = parse_member(l, m, &root, err)))
+        return rc;
+    l->recognized++;
+    if (ref.account[0] && (rc = touch_account(l, ref.account, err)))
+        goto done;
+
+    switch (ref.kind) {
+    case CT_MEMBER_MANIFEST:
+        rc = load_manifest(l, root, err);
+        break;
+    case CT_MEMBER_ORG_DESCRIBE:
+        rc = load_org(l, root, err);
+        break;
+    case CT_MEMBER_ORG_ACCOUNTS:
+        rc = load_org_accounts(l, root, err);
+        break;
+    case CT_MEMBER_ORG_ERROR:
+        rc = load_error(l, &ref, "organization", root, err);
+        break;
+    case CT_MEMBER_IDENTITY:
+        rc = load_identity(l, &ref, root, err);
+        break;
+    case CT_MEMBER_ALIASES:
+        rc = load_aliases(l, &ref, root, err);
+        break;
+    case CT_MEMBER_REGIONS:
+        rc = load_regions(l, &ref, root, err);
+        break;
+    case CT_MEMBER_ACCOUNT_ERROR:
+        rc = load_error(l, &ref, "account", root, err);
+        break;
+    case CT_MEMBER_ACCOUNT_OP_ERROR:
+        rc = load_error(l, &ref, "account_operation", root, err);
+        break;
+    case CT_MEMBER_DESCRIBE_TRAILS:
+        rc = load_describe_trails(l, &ref, root, err);
+        break;
+    case CT_MEMBER_EVENT_SELECTORS:
+        rc = load_event_selectors(l, &ref, root, err);
+        break;
+    case CT_MEMBER_INSIGHT_SELECTORS:
+        rc = load_insight_selectors(l, &ref, root, err);
+        break;
+    case CT_MEMBER_TRAIL_STATUS:
+        rc = load_trail_status(l, &ref, root, err);
+        break;
+    case CT_MEMBER_REGION_ERROR:
+        rc = load_error(l, &ref, "region", root, err);
+        break;
+    default:
+        break;
+    }
+done:
+    json_decref(root);
+    return rc;
+}
+
+static void on_source_warning(void *ctx, const char *path, const char *msg)
+{
+    add_warning(ctx, path, msg);
+}
+
+/* Checks members against the manifest with three queries. */
+static int verify_manifest(struct loader *l, struct ct_error *err)
+{
+    static const struct {
+        const char *sql;
+        const char *problem;
+    } checks[] = {
+        {"SELECT s.path FROM snapshot_members s JOIN manifest_files m "
+         "USING (snapshot_id, path) WHERE s.snapshot_id = ?1 AND "
+         "(s.sha256 <> m.sha256 OR s.size <> m.size) ORDER BY s.path LIMIT 1",
+         "does not match the manifest (size or SHA-256 differs)"},
+        {"SELECT m.path FROM manifest_files m LEFT JOIN snapshot_members s "
+         "USING (snapshot_id, path) WHERE m.snapshot_id = ?1 AND s.path IS "
+         "NULL ORDER BY m.path LIMIT 1",
+         "is listed in the manifest but missing from the snapshot"},
+        {"SELECT s.path FROM snapshot_members s LEFT JOIN manifest_files m "
+         "USING (snapshot_id, path) WHERE s.snapshot_id = ?1 AND m.path IS "
+         "NULL AND s.path <> 'manifest.json' ORDER BY s.path LIMIT 1",
+         "is in the snapshot but not listed in the manifest"},
+    };
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < sizeof(checks) / sizeof(checks[0]);
+         i++) {
+        sqlite3_stmt *s = NULL;
+        if (sqlite3_prepare_v2(l->db, checks[i].sql, -1, &s, NULL)
+            != SQLITE_OK)
+            return ct_error_set(err, CT_ESQL, "%s", sqlite3_errmsg(l->db));
+        sqlite3_bind_int64(s, 1, l->snapshot_id);
+        if (sqlite3_step(s) == SQLITE_ROW)
+            rc = ct_error_set(err, CT_EVERIFY,
+                              "member '%s' %s (use --no-verify to load "
+                              "anyway)",
+                              sqlite3_column_text(s, 0), checks[i].problem);
+        sqlite3_finalize(s);
+    }
+    return rc;
+}
+
+static const char *base_name(const char *path)
+{
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    const char *p = path + n;
+    while (p > path && p[-1] != '/')
+        p--;
+    return p;
+}
+
+int load_snapshot(sqlite3 *db, const char *source,
+                  const struct load_options *opt, sqlite3_int64 *out_id,
+                  struct ct_error *err)
+{
+    struct load_options defaults = LOAD_OPTIONS_INIT;
+    struct loader l;
+    sqlite3_stmt *s = NULL;
+    int rc = 0;
+    char label[256];
+
+    memset(&l, 0, sizeof(l));
+    l.db = db;
+    l.source = source;
+    l.opt = opt ? opt : &defaults;
+    l.member = "";
+
+    snprintf(label, sizeof(label), "%s", base_name(source));
+    {
+        size_t n = strlen(label);
+        while (n > 1 && label[n - 1] == '/')
+            label[--n] = '\0';
+    }
+    if (sqlite3_prepare_v2(db,
+                           "INSERT INTO snapshots (source, label, "
+                           "has_manifest, verified) VALUES (?1, ?2, 0, 0)",
+                           -1, &s, NULL) != SQLITE_OK) {
+        rc = ct_error_set(err, CT_ESQL, "%s", sqlite3_errmsg(db));
+        goto done;
+    }
+    bind_text(s, 1, source);
+    bind_text(s, 2, label);
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        rc = ct_error_set(err, CT_ESQL, "%s", sqlite3_errmsg(db));
+        goto done;
+    }
+    l.snapshot_id = sqlite3_last_insert_rowid(db);
+
+    for (int i = 0; i < ST_COUNT; i++) {
+        if (sqlite3_prepare_v3(db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                               &l.st[i], NULL) != SQLITE_OK) {
+            rc = ct_error_set(err, CT_ESQL, "preparing statement %d: %s", i,
+                              sqlite3_errmsg(db));
+            goto done;
+        }
+    }
+
+    rc = src_walk(source, &l.opt->limits, on_member, on_source_warning, &l,
+                  err);
+    if (rc)
+        goto done;
+    if (l.members == 0) {
+        rc = ct_error_set(err, CT_EPARSE, "empty snapshot: no members");
+        goto done;
+    }
+    if (l.recognized == 0) {
+        rc = ct_error_set(err, CT_EPARSE,
+                          "empty snapshot: no member of the snapshot format "
+                          "(manifest.json, organization/, accounts/)");
+        goto done;
+    }
+    l.member = CT_SNAPSHOT_MANIFEST;
+    if (l.has_manifest && l.opt->verify && (rc = verify_manifest(&l, err)))
+        goto done;
+
+    sqlite3_finalize(s);
+    s = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "UPDATE snapshots SET members = ?2, bytes = ?3, "
+                           "verified = ?4 WHERE snapshot_id = ?1",
+                           -1, &s, NULL) != SQLITE_OK) {
+        rc = ct_error_set(err, CT_ESQL, "%s", sqlite3_errmsg(db));
+        goto done;
+    }
+    sqlite3_bind_int64(s, 1, l.snapshot_id);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)l.members);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)l.bytes);
+    sqlite3_bind_int(s, 4, l.has_manifest && l.opt->verify);
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        rc = ct_error_set(err, CT_ESQL, "%s", sqlite3_errmsg(db));
+        goto done;
+    }
+    if (l.has_manifest && !l.opt->verify)
+        add_warning(&l, CT_SNAPSHOT_MANIFEST,
+                    "manifest not verified (--no-verify)");
+    if (out_id)
+        *out_id = l.snapshot_id;
+done:
+    sqlite3_finalize(s);
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(l.st[i]);
+    return rc;
+}
+
+int load_open_input(sqlite3 **out, const char *const *inputs, int n_inputs,
+                    const struct load_options *opt, struct ct_error *err)
+{
+    sqlite3 *db = NULL;
+    int rc = 0;
+
+    if (n_inputs == 1 && db_is_database_file(inputs[0]))
+        return db_open_readonly(out, inputs[0], err);
+    for (int i = 0; i < n_inputs; i++)
+        if (db_is_database_file(inputs[i]))
+            return ct_error_set(err, CT_EINVAL,
+                                "'%s' is a database: give one database, or "
+                                "snapshots only",
+                                inputs[i]);
+    if ((rc = db_create(&db, ":memory:", err)))
+        goto done;
+    if ((rc = db_exec(db, "BEGIN", err)))
+        goto done;
+    for (int i = 0; i < n_inputs; i++) {
+        struct ct_error inner = CT_ERROR_INIT;
+        rc = load_snapshot(db, inputs[i], opt, NULL, &inner);
+        if (rc) {
+            ct_error_set(err, rc, "cannot load '%s': %s", inputs[i],
+                         inner.message);
+            goto done;
+        }
+    }
+    if ((rc = db_exec(db, "COMMIT", err)))
+        goto done;
+    *out = db;
+    db = NULL;
+done:
+    sqlite3_close(db);
+    return rc;
+}

@@ -1,0 +1,27 @@
+/*
+ * Renders the rows of a prepared statement as an aligned text table, CSV
+ * (RFC 4180) or JSON (an array of objects, keys in column order). Values
+ * are never interpreted: text is escaped for the format, nothing else.
+ */
+#ifndef CT_ANALYZER_OUTPUT_H
+#define CT_ANALYZER_OUTPUT_H
+
+#include <stdio.h>
+
+#include <sqlite3.h>
+
+#include "core/error.h"
+
+enum out_format { OUT_TABLE, OUT_CSV, OUT_JSON };
+
+/* "table", "csv", "json" -> format; -1 if unknown. */
+int out_parse_format(const char *name);
+
+/* Steps st to the end, writing its rows to f. */
+int out_write_rows(FILE *f, sqlite3_stmt *st, enum out_format fmt,
+                   struct ct_error *err);
+
+/* Writes s as one CSV field (quoted when needed). */
+void out_csv_field(FILE *f, const char *s);
+
+#endif

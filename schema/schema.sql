@@ -1,0 +1,244 @@
+-- ctaudit database schema. Documented column by column in schema/README.md.
+-- Tables hold what the snapshot says, raw and normalized (one row per value);
+-- views (schema/views.sql) derive what it means. Every row carries its
+-- snapshot_id so that several snapshots (before/after) share one database.
+PRAGMA user_version = 1;
+
+CREATE TABLE snapshots (
+    snapshot_id        INTEGER PRIMARY KEY,
+    source             TEXT NOT NULL,   -- path given on the command line
+    label              TEXT NOT NULL,   -- base name of source
+    has_manifest       INTEGER NOT NULL,
+    verified           INTEGER NOT NULL, -- 1: every member matched the manifest
+    format_version     INTEGER,
+    collector_name     TEXT,
+    collector_version  TEXT,
+    started_at         TEXT,
+    ended_at           TEXT,
+    complete           INTEGER,         -- NULL: unknown (hand-made dump)
+    partition          TEXT,
+    caller_account_id  TEXT,
+    caller_arn         TEXT,
+    options_json       TEXT,
+    not_collected_json TEXT,
+    members            INTEGER NOT NULL DEFAULT 0,
+    bytes              INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE snapshot_members (
+    snapshot_id INTEGER NOT NULL REFERENCES snapshots,
+    path        TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    sha256      TEXT NOT NULL,
+    PRIMARY KEY (snapshot_id, path)
+) WITHOUT ROWID;
+
+CREATE TABLE manifest_files (
+    snapshot_id INTEGER NOT NULL REFERENCES snapshots,
+    path        TEXT NOT NULL,
+    size        INTEGER,
+    sha256      TEXT,
+    PRIMARY KEY (snapshot_id, path)
+) WITHOUT ROWID;
+
+CREATE TABLE load_warnings (
+    snapshot_id INTEGER NOT NULL REFERENCES snapshots,
+    member      TEXT NOT NULL,
+    message     TEXT NOT NULL
+);
+
+CREATE TABLE organizations (
+    snapshot_id          INTEGER NOT NULL REFERENCES snapshots,
+    organization_id      TEXT,
+    arn                  TEXT,
+    master_account_id    TEXT,
+    master_account_email TEXT,
+    feature_set          TEXT,
+    PRIMARY KEY (snapshot_id)
+);
+
+-- One row per account known to the snapshot: from list-accounts.json, from an
+-- accounts/<id>/ folder, or both.
+CREATE TABLE accounts (
+    snapshot_id      INTEGER NOT NULL REFERENCES snapshots,
+    account_id       TEXT NOT NULL,
+    name             TEXT,            -- list-accounts Name
+    email            TEXT,
+    arn              TEXT,
+    org_status       TEXT,            -- list-accounts Status (ACTIVE, SUSPENDED...)
+    joined_method    TEXT,
+    joined_at        TEXT,
+    alias            TEXT,            -- first of list-account-aliases
+    identity_arn     TEXT,            -- get-caller-identity Arn
+    identity_user_id TEXT,
+    in_org_listing   INTEGER NOT NULL DEFAULT 0,
+    has_folder       INTEGER NOT NULL DEFAULT 0,
+    has_regions_file INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (snapshot_id, account_id)
+) WITHOUT ROWID;
+
+CREATE TABLE account_regions (
+    snapshot_id   INTEGER NOT NULL REFERENCES snapshots,
+    account_id    TEXT NOT NULL,
+    region        TEXT NOT NULL,
+    enabled       INTEGER NOT NULL,
+    opt_in_status TEXT,
+    endpoint      TEXT,
+    PRIMARY KEY (snapshot_id, account_id, region)
+) WITHOUT ROWID;
+
+-- Regions for which a describe-trails.json was loaded.
+CREATE TABLE region_scans (
+    snapshot_id INTEGER NOT NULL REFERENCES snapshots,
+    account_id  TEXT NOT NULL,
+    region      TEXT NOT NULL,
+    trail_count INTEGER NOT NULL,
+    PRIMARY KEY (snapshot_id, account_id, region)
+) WITHOUT ROWID;
+
+-- One row per TrailARN per snapshot, every DescribeTrails field. When the
+-- same ARN is listed with different configurations, the first listing in
+-- (account, region) order... is kept and load_warnings says so.
+CREATE TABLE trails (
+    snapshot_id                    INTEGER NOT NULL REFERENCES snapshots,
+    trail_arn                      TEXT NOT NULL,
+    name                           TEXT NOT NULL,
+    owner_account_id               TEXT NOT NULL,
+    home_region                    TEXT NOT NULL,
+    partition                      TEXT NOT NULL,
+    is_multi_region                INTEGER,
+    is_organization_trail          INTEGER,
+    include_global_service_events  INTEGER,
+    s3_bucket_name                 TEXT,
+    s3_key_prefix                  TEXT,
+    sns_topic_name                 TEXT,
+    sns_topic_arn                  TEXT,
+    cloud_watch_logs_log_group_arn TEXT,
+    cloud_watch_logs_role_arn      TEXT,
+    kms_key_id                     TEXT,
+    log_file_validation_enabled    INTEGER,
+    has_custom_event_selectors     INTEGER,
+    has_insight_selectors          INTEGER,
+    config_sha256                  TEXT NOT NULL, -- canonical hash of the entry
+    listed_by_account_id           TEXT NOT NULL,
+    listed_in_region               TEXT NOT NULL,
+    PRIMARY KEY (snapshot_id, trail_arn)
+) WITHOUT ROWID;
+
+-- Where DescribeTrails showed a trail: one row per (account, region, trail).
+CREATE TABLE trail_sightings (
+    snapshot_id INTEGER NOT NULL REFERENCES snapshots,
+    account_id  TEXT NOT NULL,
+    region      TEXT NOT NULL,
+    trail_arn   TEXT NOT NULL,
+    is_shadow   INTEGER NOT NULL, -- region differs from the trail's home region
+    PRIMARY KEY (snapshot_id, account_id, region, trail_arn)
+) WITHOUT ROWID;
+CREATE INDEX trail_sightings_by_trail ON trail_sightings (snapshot_id, trail_arn);
+
+-- A per-trail response file (selectors, insights, status) and who fetched it.
+-- The same trail may be fetched by several accounts (an organization trail
+-- read from members); views prefer the owner's copy.
+CREATE TABLE trail_documents (
+    doc_id      INTEGER PRIMARY KEY,
+    snapshot_id INTEGER NOT NULL REFERENCES snapshots,
+    trail_arn   TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('event_selectors', 'insight_selectors', 'trail_status')),
+    account_id  TEXT NOT NULL,   -- the account whose credentials fetched it
+    region      TEXT NOT NULL,
+    member      TEXT NOT NULL,
+    UNIQUE (snapshot_id, trail_arn, kind, account_id)
+);
+
+CREATE TABLE trail_status (
+    doc_id                                INTEGER PRIMARY KEY REFERENCES trail_documents,
+    snapshot_id                           INTEGER NOT NULL,
+    trail_arn                             TEXT NOT NULL,
+    is_logging                            INTEGER,
+    latest_delivery_error                 TEXT,
+    latest_notification_error             TEXT,
+    latest_delivery_time                  TEXT,
+    latest_notification_time              TEXT,
+    start_logging_time                    TEXT,
+    stop_logging_time                     TEXT,
+    latest_cloud_watch_logs_delivery_error TEXT,
+    latest_cloud_watch_logs_delivery_time TEXT,
+    latest_digest_delivery_time           TEXT,
+    latest_digest_delivery_error          TEXT,
+    latest_delivery_attempt_time          TEXT,
+    latest_notification_attempt_time      TEXT,
+    latest_notification_attempt_succeeded TEXT,
+    latest_delivery_attempt_succeeded     TEXT,
+    time_logging_started                  TEXT,
+    time_logging_stopped                  TEXT
+);
+
+CREATE TABLE event_selectors (
+    doc_id                    INTEGER NOT NULL REFERENCES trail_documents,
+    selector_index            INTEGER NOT NULL,
+    snapshot_id               INTEGER NOT NULL,
+    trail_arn                 TEXT NOT NULL,
+    read_write_type           TEXT,     -- All, ReadOnly, WriteOnly (NULL: All)
+    include_management_events INTEGER,  -- NULL: true (the API default)
+    PRIMARY KEY (doc_id, selector_index)
+) WITHOUT ROWID;
+
+CREATE TABLE event_selector_excluded_sources (
+    doc_id         INTEGER NOT NULL REFERENCES trail_documents,
+    selector_index INTEGER NOT NULL,
+    event_source   TEXT NOT NULL,
+    PRIMARY KEY (doc_id, selector_index, event_source)
+) WITHOUT ROWID;
+
+-- Basic DataResources: one row per value (an ARN prefix).
+CREATE TABLE data_resources (
+    doc_id         INTEGER NOT NULL REFERENCES trail_documents,
+    selector_index INTEGER NOT NULL,
+    resource_index INTEGER NOT NULL,
+    type           TEXT NOT NULL,
+    value          TEXT NOT NULL,
+    PRIMARY KEY (doc_id, selector_index, resource_index, value)
+) WITHOUT ROWID;
+
+CREATE TABLE advanced_event_selectors (
+    doc_id         INTEGER NOT NULL REFERENCES trail_documents,
+    selector_index INTEGER NOT NULL,
+    snapshot_id    INTEGER NOT NULL,
+    trail_arn      TEXT NOT NULL,
+    name           TEXT,
+    PRIMARY KEY (doc_id, selector_index)
+) WITHOUT ROWID;
+
+-- Advanced field selectors: one row per (field, operator, value).
+CREATE TABLE advanced_field_selectors (
+    doc_id         INTEGER NOT NULL REFERENCES trail_documents,
+    selector_index INTEGER NOT NULL,
+    field          TEXT NOT NULL,
+    operator       TEXT NOT NULL CHECK (operator IN ('Equals', 'NotEquals', 'StartsWith', 'NotStartsWith', 'EndsWith', 'NotEndsWith')),
+    value          TEXT NOT NULL,
+    PRIMARY KEY (doc_id, selector_index, field, operator, value)
+) WITHOUT ROWID;
+
+CREATE TABLE insight_selectors (
+    doc_id           INTEGER NOT NULL REFERENCES trail_documents,
+    insight_type     TEXT NOT NULL,   -- ApiCallRateInsight, ApiErrorRateInsight
+    event_categories TEXT NOT NULL,   -- sorted, comma-separated; "Management" when absent
+    PRIMARY KEY (doc_id, insight_type)
+) WITHOUT ROWID;
+
+-- Errors recorded instead of responses, and accounts that were not scanned.
+CREATE TABLE errors (
+    snapshot_id     INTEGER NOT NULL REFERENCES snapshots,
+    scope           TEXT NOT NULL CHECK (scope IN ('organization', 'account', 'account_operation', 'region')),
+    account_id      TEXT,
+    region          TEXT,
+    operation       TEXT,
+    trail_owner     TEXT,
+    trail_name      TEXT,
+    code            TEXT,
+    message         TEXT,
+    probable_causes TEXT,   -- JSON array, when the collector gave some
+    member          TEXT NOT NULL
+);
+CREATE INDEX errors_by_account ON errors (snapshot_id, account_id, region);

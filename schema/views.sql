@@ -1,0 +1,2 @@
+-- Views: what the loaded tables mean (filled in by the report work).
+SELECT 1;
