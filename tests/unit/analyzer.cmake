@@ -1,0 +1,2 @@
+ct_unit_test(test_load SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_load.c LIBS ct_analyzer)
+ct_unit_test(test_db SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_db.c LIBS ct_analyzer)
