@@ -101,8 +101,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                     "account_id, region, trail_arn, is_shadow) "
                     "VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_DOCUMENT] = "INSERT INTO trail_documents (snapshot_id, trail_arn, "
-                    "kind, account_id, region, member) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "kind, account_id, region, member, owner_account_id) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_STATUS] =
         "INSERT INTO trail_status (doc_id, snapshot_id, trail_arn, "
         "is_logging, latest_delivery_error, latest_notification_error, "
@@ -853,6 +853,7 @@ static int add_document(struct loader *l, const struct ct_member_ref *ref,
     bind_text(s, 4, ref->account);
     bind_text(s, 5, ref->region);
     bind_text(s, 6, l->member);
+    bind_text(s, 7, ref->owner);
     if (sqlite3_step(s) != SQLITE_DONE) {
         if (sqlite3_extended_errcode(l->db) == SQLITE_CONSTRAINT_UNIQUE)
             return ct_error_set(err, CT_EPARSE,

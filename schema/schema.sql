@@ -98,8 +98,9 @@ CREATE TABLE region_scans (
 ) WITHOUT ROWID;
 
 -- One row per TrailARN per snapshot, every DescribeTrails field. When the
--- same ARN is listed with different configurations, the first listing in
--- (account, region) order... is kept and load_warnings says so.
+-- same ARN is listed with different configurations, the owner's listing in
+-- the home region is kept (else the smallest account, region) and
+-- load_warnings says so.
 CREATE TABLE trails (
     snapshot_id                    INTEGER NOT NULL REFERENCES snapshots,
     trail_arn                      TEXT NOT NULL,
@@ -145,6 +146,7 @@ CREATE TABLE trail_documents (
     snapshot_id INTEGER NOT NULL REFERENCES snapshots,
     trail_arn   TEXT NOT NULL,
     kind        TEXT NOT NULL CHECK (kind IN ('event_selectors', 'insight_selectors', 'trail_status')),
+    owner_account_id TEXT NOT NULL, -- from the member path
     account_id  TEXT NOT NULL,   -- the account whose credentials fetched it
     region      TEXT NOT NULL,
     member      TEXT NOT NULL,
