@@ -185,6 +185,8 @@ class TarSink(Sink):
         info.mode = 0o644
         info.uname = info.gname = ""
         self.tar.addfile(info, fileobj)
+        # TarFile keeps every TarInfo it wrote; drop them to stay streaming
+        self.tar.members.clear()
 
     def close(self):
         self.tar.close()
@@ -534,8 +536,10 @@ def generate(args, sink):
     stats["trails"] += 1
     reg_doc = regions_doc(regions)
 
-    # A few region throttling errors, at least two whatever the size.
-    n_region_errors = max(2, round(args.accounts * len(regions) * 0.0005))
+    # A few region throttling errors (~0.05%, at least two in a large org).
+    n_region_errors = round(args.accounts * len(regions) * 0.0005)
+    if args.accounts * len(regions) >= 1000:
+        n_region_errors = max(2, n_region_errors)
     throttled = set()
     while len(throttled) < min(n_region_errors, args.accounts * len(regions)):
         throttled.add((rng.randrange(args.accounts),

@@ -149,7 +149,8 @@ measure floor "$floor" "$snap"
 members=$(awk '$1 == "members" { print $2 }' "$tmp/floor.out")
 bytes=$(awk '$1 == "bytes" { print $2 }' "$tmp/floor.out")
 
-skip_load= skip_report=
+skip_load=''
+skip_report=''
 if [[ -z $ctaudit ]]; then
     skip_load="skipped: no ctaudit in $build (analyzer not built yet)"
     skip_report=$skip_load
