@@ -322,7 +322,7 @@ static int load_manifest(struct loader *l, const json_t *root,
     const char *partition = NULL;
     char *options = NULL, *missing = NULL;
     int complete = -1, rc;
-    json_t *v, *files, *caller;
+    json_t *v, *caller;
     sqlite3_stmt *s = NULL;
 
     if ((rc = get_str(l, root, "format", &format, err)))
@@ -345,9 +345,23 @@ static int load_manifest(struct loader *l, const json_t *root,
         || (rc = get_str(l, root, "partition", &partition, err))
         || (rc = get_bool(l, root, "complete", &complete, err)))
         return rc;
-    files = json_object_get(root, "files");
-    if (files && !json_is_object(files))
-        return shape_error(l, err, "field '%s' is not an object", "files");
+    const char *sums_sha = NULL;
+    json_t *sums = json_object_get(root, "checksums");
+    if (sums && !json_is_null(sums)) {
+        const char *file = NULL;
+        if (!json_is_object(sums))
+            return shape_error(l, err, "field '%s' is not an object",
+                               "checksums");
+        if ((rc = get_str(l, sums, "file", &file, err))
+            || (rc = get_str(l, sums, "sha256", &sums_sha, err)))
+            return rc;
+        if (!file || strcmp(file, CT_SNAPSHOT_CHECKSUMS) != 0 || !sums_sha
+            || strlen(sums_sha) != CT_SHA256_HEX_LEN)
+            return shape_error(l, err,
+                               "field 'checksums' must name %s and its "
+                               "sha256",
+                               CT_SNAPSHOT_CHECKSUMS);
+    }
     caller = json_object_get(root, "caller");
     if (caller && !json_is_null(caller) && !json_is_object(caller))
         return shape_error(l, err, "field '%s' is not an object", "caller");
@@ -377,7 +391,8 @@ static int load_manifest(struct loader *l, const json_t *root,
             "collector_name = ?3, collector_version = ?4, started_at = ?5, "
             "ended_at = ?6, complete = ?7, partition = ?8, "
             "caller_account_id = ?9, caller_arn = ?10, options_json = ?11, "
-            "not_collected_json = ?12 WHERE snapshot_id = ?1",
+            "not_collected_json = ?12, checksums_sha256 = ?13 "
+            "WHERE snapshot_id = ?1",
             -1, &s, NULL) != SQLITE_OK) {
         rc = sql_error(l, err);
         goto done;
@@ -397,37 +412,10 @@ static int load_manifest(struct loader *l, const json_t *root,
     bind_text(s, 10, caller_arn);
     bind_text(s, 11, options);
     bind_text(s, 12, missing);
+    bind_text(s, 13, sums_sha);
     if ((rc = step_done(l, s, err)))
         goto done;
 
-    const char *path;
-    json_t *entry;
-    json_object_foreach(files, path, entry) {
-        const char *sha = NULL;
-        json_t *size = json_object_get(entry, "size");
-        if (!json_is_object(entry) || !json_is_integer(size)) {
-            rc = ct_error_set(err, CT_EPARSE,
-                              "member '%s': files entry '%s' needs sha256 "
-                              "and an integer size",
-                              l->member, path);
-            goto done;
-        }
-        if ((rc = get_str(l, entry, "sha256", &sha, err)))
-            goto done;
-        if (!sha || strlen(sha) != CT_SHA256_HEX_LEN) {
-            rc = ct_error_set(err, CT_EPARSE,
-                              "member '%s': files entry '%s' has no valid "
-                              "sha256",
-                              l->member, path);
-            goto done;
-        }
-        sqlite3_stmt *f = stmt(l, ST_MANIFEST_FILE);
-        bind_text(f, 2, path);
-        sqlite3_bind_int64(f, 3, json_integer_value(size));
-        bind_text(f, 4, sha);
-        if ((rc = step_done(l, f, err)))
-            goto done;
-    }
     l->has_manifest = 1;
 done:
     sqlite3_finalize(s);
@@ -1151,6 +1139,45 @@ static int load_trail_status(struct loader *l,
     return step_done(l, s, err);
 }
 
+/* SHA256SUMS: "<64 hex>  <path>" lines, as sha256sum writes them. */
+static int load_checksums(struct loader *l, const struct src_member *m,
+                          struct ct_error *err)
+{
+    const char *p = (const char *)m->data, *end = p + m->size;
+    unsigned long line = 0;
+    int rc;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *eol = nl ? nl : end;
+        char path[CT_MEMBER_PATH_MAX];
+        line++;
+        size_t n = (size_t)(eol - p);
+        if (n == 0) {
+            p = eol + 1;
+            continue;
+        }
+        int ok = n > 66 && (p[64] == ' ') && (p[65] == ' ' || p[65] == '*')
+                 && n - 66 < sizeof(path);
+        for (int i = 0; ok && i < 64; i++)
+            ok = (p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f');
+        if (!ok)
+            return ct_error_set(err, CT_EPARSE,
+                                "member '%s': line %lu is not '<sha256>  "
+                                "<path>'",
+                                m->path, line);
+        memcpy(path, p + 66, n - 66);
+        path[n - 66] = '\0';
+        sqlite3_stmt *s = stmt(l, ST_MANIFEST_FILE);
+        bind_text(s, 2, path);
+        sqlite3_bind_null(s, 3);
+        sqlite3_bind_text(s, 4, p, 64, SQLITE_TRANSIENT);
+        if ((rc = step_done(l, s, err)))
+            return rc;
+        p = nl ? nl + 1 : end;
+    }
+    return 0;
+}
+
 /* ---- dispatch ----------------------------------------------------------- */
 
 static int parse_member(struct loader *l, const struct src_member *m,
@@ -1207,6 +1234,8 @@ static int on_member(void *ctx, const struct src_member *m,
     }
     if (ref.kind == CT_MEMBER_DIRECTORY || ref.kind == CT_MEMBER_ORG_COSTS)
         return 0; /* cost-and-usage: reserved for the dollars issue */
+    if (ref.kind == CT_MEMBER_CHECKSUMS)
+        return load_checksums(l, m, err);
 
     if ((rc = parse_member(l, m, &root, err)))
         return rc;
@@ -1277,9 +1306,18 @@ static int verify_manifest(struct loader *l, struct ct_error *err)
         const char *sql;
         const char *problem;
     } checks[] = {
+        {"SELECT 'manifest.json' FROM snapshots WHERE snapshot_id = ?1 AND "
+         "checksums_sha256 IS NULL",
+         "has no checksums: it cannot be verified"},
+        {"SELECT 'SHA256SUMS' FROM snapshots s WHERE snapshot_id = ?1 AND "
+         "NOT EXISTS (SELECT 1 FROM snapshot_members m WHERE m.snapshot_id = "
+         "s.snapshot_id AND m.path = 'SHA256SUMS' AND m.sha256 = "
+         "s.checksums_sha256)",
+         "is missing or does not match the manifest"},
         {"SELECT s.path FROM snapshot_members s JOIN manifest_files m "
          "USING (snapshot_id, path) WHERE s.snapshot_id = ?1 AND "
-         "(s.sha256 <> m.sha256 OR s.size <> m.size) ORDER BY s.path LIMIT 1",
+         "(s.sha256 <> m.sha256 OR s.size <> coalesce(m.size, s.size)) "
+         "ORDER BY s.path LIMIT 1",
          "does not match the manifest (size or SHA-256 differs)"},
         {"SELECT m.path FROM manifest_files m LEFT JOIN snapshot_members s "
          "USING (snapshot_id, path) WHERE m.snapshot_id = ?1 AND s.path IS "
@@ -1287,7 +1325,8 @@ static int verify_manifest(struct loader *l, struct ct_error *err)
          "is listed in the manifest but missing from the snapshot"},
         {"SELECT s.path FROM snapshot_members s LEFT JOIN manifest_files m "
          "USING (snapshot_id, path) WHERE s.snapshot_id = ?1 AND m.path IS "
-         "NULL AND s.path <> 'manifest.json' ORDER BY s.path LIMIT 1",
+         "NULL AND s.path NOT IN ('manifest.json', 'SHA256SUMS') "
+         "ORDER BY s.path LIMIT 1",
          "is in the snapshot but not listed in the manifest"},
     };
     int rc = 0;

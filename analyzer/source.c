@@ -100,6 +100,9 @@ static int read_member(struct walker *w, struct archive *a, const char *path,
 {
     struct ct_sha256 *h = NULL;
     size_t len = 0;
+    uint64_t limit = strcmp(path, "SHA256SUMS") == 0
+                         ? w->limits->max_checksums
+                         : w->limits->max_member;
     int rc = ct_sha256_new(&h, err);
     if (rc)
         goto done;
@@ -108,8 +111,8 @@ static int read_member(struct walker *w, struct archive *a, const char *path,
             size_t ncap = w->cap ? w->cap * 2 : (size_t)SRC_CHUNK * 4;
             while (ncap - len < SRC_CHUNK + 1)
                 ncap *= 2;
-            if (ncap > w->limits->max_member + SRC_CHUNK + 1)
-                ncap = (size_t)w->limits->max_member + SRC_CHUNK + 1;
+            if (ncap > limit + SRC_CHUNK + 1)
+                ncap = (size_t)limit + SRC_CHUNK + 1;
             unsigned char *nbuf = realloc(w->buf, ncap);
             if (!nbuf) {
                 rc = ct_error_set(err, CT_ENOMEM, "member '%s': out of memory",
@@ -130,12 +133,11 @@ static int read_member(struct walker *w, struct archive *a, const char *path,
         if (got == 0)
             break;
         len += (size_t)got;
-        if (len > w->limits->max_member) {
+        if (len > limit) {
             rc = ct_error_set(err, CT_ELIMIT,
                               "member '%s': larger than the %llu-byte member "
                               "limit (--max-member-size)",
-                              path,
-                              (unsigned long long)w->limits->max_member);
+                              path, (unsigned long long)limit);
             goto done;
         }
         if (w->total + len > w->limits->max_total) {
@@ -231,7 +233,8 @@ static int walk_entries(struct walker *w, struct archive *a, int is_disk,
             goto done;
         }
         if (archive_entry_size_is_set(entry)
-            && archive_entry_size(entry) > (la_int64_t)w->limits->max_member) {
+            && archive_entry_size(entry) > (la_int64_t)w->limits->max_member
+            && strcmp(rel, "SHA256SUMS") != 0) {
             rc = ct_error_set(err, CT_ELIMIT,
                               "member '%s': larger than the %llu-byte member "
                               "limit (--max-member-size)",

@@ -16,15 +16,19 @@
 #define SRC_DEFAULT_MAX_MEMBER (64ULL << 20)
 #define SRC_DEFAULT_MAX_TOTAL (16ULL << 30)
 #define SRC_DEFAULT_MAX_MEMBERS 10000000ULL
+#define SRC_DEFAULT_MAX_CHECKSUMS (1ULL << 30)
 
 struct src_limits {
     uint64_t max_member;  /* bytes of one member, uncompressed */
     uint64_t max_total;   /* bytes of all members, uncompressed */
     uint64_t max_members; /* number of regular-file members */
+    uint64_t max_checksums; /* bytes of SHA256SUMS, which grows with the
+                               number of members */
 };
 
 #define SRC_LIMITS_INIT \
-    {SRC_DEFAULT_MAX_MEMBER, SRC_DEFAULT_MAX_TOTAL, SRC_DEFAULT_MAX_MEMBERS}
+    {SRC_DEFAULT_MAX_MEMBER, SRC_DEFAULT_MAX_TOTAL, SRC_DEFAULT_MAX_MEMBERS, \
+     SRC_DEFAULT_MAX_CHECKSUMS}
 
 /* One member. Everything is borrowed until the callback returns. */
 struct src_member {

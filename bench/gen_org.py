@@ -124,25 +124,28 @@ class Sink:
         self.n_bytes += len(data)
         if self.entries is not None:
             digest = hashlib.sha256(data).hexdigest()
-            sep = b"" if self.first_entry else b","
-            self.first_entry = False
-            self.entries.write(sep + ('%s:{"sha256":"%s","size":%d}' % (
-                json.dumps(name), digest, len(data))).encode())
+            self.entries.write(("%s  %s\n" % (digest, name)).encode())
         self.write(name, io.BytesIO(data), len(data))
 
-    def add_manifest(self, head, tail):
-        """Writes manifest.json last: head + entries + tail, streamed."""
-        with tempfile.TemporaryFile(mode="w+b") as tmp:
-            tmp.write(head)
-            self.entries.seek(0)
-            shutil.copyfileobj(self.entries, tmp)
-            tmp.write(tail)
-            size = tmp.tell()
-            tmp.seek(0)
-            self.n_members += 1
-            self.n_bytes += size
-            self.write("manifest.json", tmp, size)
+    def add_manifest(self, head):
+        """Writes SHA256SUMS (streamed from the temporary file), then
+        manifest.json, which names SHA256SUMS by its hash."""
+        size = self.entries.tell()
+        self.entries.seek(0)
+        h = hashlib.sha256()
+        for chunk in iter(lambda: self.entries.read(1 << 20), b""):
+            h.update(chunk)
+        self.entries.seek(0)
+        self.n_members += 1
+        self.n_bytes += size
+        self.write("SHA256SUMS", self.entries, size)
         self.entries.close()
+        head["checksums"] = {"file": "SHA256SUMS", "sha256": h.hexdigest(),
+                             "members": self.n_members - 1}
+        data = (dumps(head) + "\n").encode()
+        self.n_members += 1
+        self.n_bytes += len(data)
+        self.write("manifest.json", io.BytesIO(data), len(data))
 
 
 class TarSink(Sink):
@@ -639,8 +642,7 @@ def manifest_parts(args, mgmt):
                                   "seed": args.seed}},
         "not_collected": [],
     }
-    text = dumps(head)
-    return (text[:-1] + ',"files":{').encode(), b"}}"
+    return head
 
 
 def main():
@@ -674,8 +676,7 @@ def main():
     sink = open_sink(args.output, args.level, args.manifest)
     stats, mgmt = generate(args, sink)
     if args.manifest:
-        head, tail = manifest_parts(args, mgmt)
-        sink.add_manifest(head, tail)
+        sink.add_manifest(manifest_parts(args, mgmt))
     out_bytes = sink.close()
     elapsed = time.monotonic() - t0
     sys.stderr.write(

@@ -72,6 +72,7 @@ static const char *const kind_names[] = {
     [CT_MEMBER_UNKNOWN] = "unknown",
     [CT_MEMBER_DIRECTORY] = "directory",
     [CT_MEMBER_MANIFEST] = "manifest",
+    [CT_MEMBER_CHECKSUMS] = "checksums",
     [CT_MEMBER_ORG_DESCRIBE] = "describe-organization",
     [CT_MEMBER_ORG_ACCOUNTS] = "list-accounts",
     [CT_MEMBER_ORG_COSTS] = "cost-and-usage",
@@ -160,6 +161,8 @@ static enum ct_member_kind classify_parts(struct ct_member_ref *out,
 {
     if (n == 1 && strcmp(p[0], CT_SNAPSHOT_MANIFEST) == 0 && !is_dir)
         return CT_MEMBER_MANIFEST;
+    if (n == 1 && strcmp(p[0], CT_SNAPSHOT_CHECKSUMS) == 0 && !is_dir)
+        return CT_MEMBER_CHECKSUMS;
     if (n >= 1 && (strcmp(p[0], "organization") == 0)) {
         if (n == 1 || (n == 2 && is_dir && strcmp(p[1], "errors") == 0))
             return is_dir ? CT_MEMBER_DIRECTORY : CT_MEMBER_UNKNOWN;
@@ -286,6 +289,7 @@ int ct_snapshot_member_path(char *buf, size_t size,
 
     switch (r->kind) {
     case CT_MEMBER_MANIFEST:
+    case CT_MEMBER_CHECKSUMS:
     case CT_MEMBER_ORG_DESCRIBE:
     case CT_MEMBER_ORG_ACCOUNTS:
     case CT_MEMBER_ORG_COSTS:
@@ -329,6 +333,9 @@ int ct_snapshot_member_path(char *buf, size_t size,
     switch (r->kind) {
     case CT_MEMBER_MANIFEST:
         n = snprintf(buf, size, "%s", CT_SNAPSHOT_MANIFEST);
+        break;
+    case CT_MEMBER_CHECKSUMS:
+        n = snprintf(buf, size, "%s", CT_SNAPSHOT_CHECKSUMS);
         break;
     case CT_MEMBER_ORG_DESCRIBE:
         n = snprintf(buf, size, "organization/describe-organization.json");

@@ -14,6 +14,7 @@
 #define CT_SNAPSHOT_FORMAT "ctaudit-snapshot"
 #define CT_SNAPSHOT_VERSION 1
 #define CT_SNAPSHOT_MANIFEST "manifest.json"
+#define CT_SNAPSHOT_CHECKSUMS "SHA256SUMS"
 
 /* Bounds on path components (AWS limits, with room to spare). */
 #define CT_ACCOUNT_ID_LEN 12
@@ -26,6 +27,7 @@ enum ct_member_kind {
     CT_MEMBER_UNKNOWN = 0,      /* not part of the format: ignored, warned */
     CT_MEMBER_DIRECTORY,        /* a directory entry of the format: skipped */
     CT_MEMBER_MANIFEST,         /* manifest.json */
+    CT_MEMBER_CHECKSUMS,        /* SHA256SUMS (sha256sum format) */
     CT_MEMBER_ORG_DESCRIBE,     /* organization/describe-organization.json */
     CT_MEMBER_ORG_ACCOUNTS,     /* organization/list-accounts.json */
     CT_MEMBER_ORG_COSTS,        /* organization/cost-and-usage*.json */

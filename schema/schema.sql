@@ -21,6 +21,7 @@ CREATE TABLE snapshots (
     caller_arn         TEXT,
     options_json       TEXT,
     not_collected_json TEXT,
+    checksums_sha256   TEXT,            -- manifest's hash of SHA256SUMS
     members            INTEGER NOT NULL DEFAULT 0,
     bytes              INTEGER NOT NULL DEFAULT 0
 );
@@ -34,11 +35,12 @@ CREATE TABLE snapshot_members (
     PRIMARY KEY (snapshot_id, path)
 ) WITHOUT ROWID;
 
+-- The lines of SHA256SUMS: what every member's hash must be.
 CREATE TABLE manifest_files (
     snapshot_id INTEGER NOT NULL REFERENCES snapshots,
     path        TEXT NOT NULL,
     size        INTEGER,
-    sha256      TEXT,
+    sha256      TEXT NOT NULL,
     PRIMARY KEY (snapshot_id, path)
 ) WITHOUT ROWID;
 

@@ -353,31 +353,61 @@ static void test_load_tarball_with_top_folder_and_manifest(void **state)
 {
     struct fixture *f = *state;
     struct ct_error err = CT_ERROR_INIT;
-    char sha[CT_SHA256_HEX_LEN + 1], manifest[1024], tgz[128];
+    char sha[CT_SHA256_HEX_LEN + 1], sums_sha[CT_SHA256_HEX_LEN + 1];
+    char sums[256], manifest[1024], tgz[128];
     const char *dt_path = ACC_DIR "us-east-1/describe-trails.json";
     ct_sha256_hex(sha, describe_trails, strlen(describe_trails), NULL);
+    snprintf(sums, sizeof(sums), "%s  %s\n", sha, dt_path);
+    ct_sha256_hex(sums_sha, sums, strlen(sums), NULL);
     snprintf(manifest, sizeof(manifest),
              "{\"format\": \"ctaudit-snapshot\", \"format_version\": 1, "
-             "\"complete\": true, \"files\": {\"%s\": {\"sha256\": \"%s\", "
-             "\"size\": %zu}}}",
-             dt_path, sha, strlen(describe_trails));
+             "\"complete\": true, \"checksums\": {\"file\": \"SHA256SUMS\", "
+             "\"sha256\": \"%s\"}}",
+             sums_sha);
     const struct member m[] = {{dt_path, describe_trails},
+                               {"SHA256SUMS", sums},
                                {"manifest.json", manifest}};
     snprintf(tgz, sizeof(tgz), "%s/s.tgz", f->dir);
-    write_tarball(tgz, "./mydump/", m, 2);
+    write_tarball(tgz, "./mydump/", m, 3);
     assert_int_equal(load_snapshot(f->db, tgz, NULL, NULL, &err), 0);
     assert_int_equal(scalar(f->db, "SELECT verified FROM snapshots"), 1);
     assert_int_equal(scalar(f->db, "SELECT complete FROM snapshots"), 1);
     assert_int_equal(scalar(f->db, "SELECT count(*) FROM trails"), 1);
 
-    /* the same tree with a lying manifest is refused, naming the member */
+    /* a member that differs from SHA256SUMS is refused, naming it */
     const struct member bad[] = {{dt_path, "{\"trailList\": []}"},
+                                 {"SHA256SUMS", sums},
                                  {"manifest.json", manifest}};
     snprintf(tgz, sizeof(tgz), "%s/bad.tgz", f->dir);
-    write_tarball(tgz, "", bad, 2);
+    write_tarball(tgz, "", bad, 3);
     ct_error_clear(&err);
     assert_int_equal(load_snapshot(f->db, tgz, NULL, NULL, &err), CT_EVERIFY);
     assert_non_null(strstr(err.message, dt_path));
+
+    /* SHA256SUMS edited to match: the manifest's hash of it catches it */
+    char sums2[256];
+    ct_sha256_hex(sha, "{\"trailList\": []}", 15, NULL);
+    snprintf(sums2, sizeof(sums2), "%s  %s\n", sha, dt_path);
+    const struct member bad2[] = {{dt_path, "{\"trailList\": []}"},
+                                  {"SHA256SUMS", sums2},
+                                  {"manifest.json", manifest}};
+    snprintf(tgz, sizeof(tgz), "%s/bad2.tgz", f->dir);
+    write_tarball(tgz, "", bad2, 3);
+    ct_error_clear(&err);
+    assert_int_equal(load_snapshot(f->db, tgz, NULL, NULL, &err), CT_EVERIFY);
+    assert_non_null(strstr(err.message, "SHA256SUMS"));
+
+    /* an extra member not listed is refused too */
+    const struct member extra[] = {{dt_path, describe_trails},
+                                   {"SHA256SUMS", sums},
+                                   {"manifest.json", manifest},
+                                   {ACC_DIR "aliases.json",
+                                    "{\"AccountAliases\": []}"}};
+    snprintf(tgz, sizeof(tgz), "%s/extra.tgz", f->dir);
+    write_tarball(tgz, "", extra, 4);
+    ct_error_clear(&err);
+    assert_int_equal(load_snapshot(f->db, tgz, NULL, NULL, &err), CT_EVERIFY);
+    assert_non_null(strstr(err.message, "aliases.json"));
 }
 
 int main(void)

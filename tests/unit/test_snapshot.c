@@ -22,6 +22,7 @@ static void test_snapshot_classify_every_kind(void **state)
 {
     (void)state;
     expect_kind("manifest.json", CT_MEMBER_MANIFEST);
+    expect_kind("SHA256SUMS", CT_MEMBER_CHECKSUMS);
     expect_kind("organization/describe-organization.json",
                 CT_MEMBER_ORG_DESCRIBE);
     expect_kind("organization/list-accounts.json", CT_MEMBER_ORG_ACCOUNTS);
@@ -93,7 +94,7 @@ static void test_snapshot_error_name_with_dotted_trail(void **state)
 static void test_snapshot_build_classify_roundtrip(void **state)
 {
     static const enum ct_member_kind kinds[] = {
-        CT_MEMBER_MANIFEST, CT_MEMBER_ORG_DESCRIBE, CT_MEMBER_ORG_ACCOUNTS,
+        CT_MEMBER_MANIFEST, CT_MEMBER_CHECKSUMS, CT_MEMBER_ORG_DESCRIBE, CT_MEMBER_ORG_ACCOUNTS,
         CT_MEMBER_ORG_COSTS, CT_MEMBER_ORG_ERROR, CT_MEMBER_IDENTITY,
         CT_MEMBER_ALIASES, CT_MEMBER_REGIONS, CT_MEMBER_ACCOUNT_ERROR,
         CT_MEMBER_ACCOUNT_OP_ERROR, CT_MEMBER_DESCRIBE_TRAILS,
