@@ -1,2 +1,467 @@
--- Views: what the loaded tables mean (filled in by the report work).
-SELECT 1;
+-- ctaudit views: what the loaded tables mean for the CloudTrail bill.
+-- Every rule in schema/rules/ reads these views. Documented in
+-- schema/README.md. Values: 1/0 for yes/no, NULL for "unknown".
+
+-- Partition of a region (mirrors ct_region_partition in core/snapshot.c).
+CREATE VIEW v_regions AS
+SELECT DISTINCT snapshot_id, region,
+    CASE
+        WHEN region LIKE 'cn-%' THEN 'aws-cn'
+        WHEN region LIKE 'us-gov-%' THEN 'aws-us-gov'
+        WHEN region LIKE 'us-isob-%' THEN 'aws-iso-b'
+        WHEN region LIKE 'us-iso-%' THEN 'aws-iso'
+        ELSE 'aws'
+    END AS partition,
+    CASE
+        WHEN region LIKE 'cn-%' THEN 'cn-northwest-1'
+        WHEN region LIKE 'us-gov-%' THEN 'us-gov-west-1'
+        ELSE 'us-east-1'
+    END AS global_region
+FROM (
+    SELECT snapshot_id, region FROM account_regions
+    UNION SELECT snapshot_id, region FROM region_scans
+    UNION SELECT snapshot_id, home_region FROM trails
+);
+
+-- Every account of a snapshot, its display name and whether it was scanned.
+-- scan_status: scanned | skipped (could not be scanned: error.json) |
+-- not_collected (listed by Organizations but absent from the snapshot).
+CREATE VIEW v_accounts AS
+SELECT a.snapshot_id, a.account_id,
+    coalesce(a.name, a.alias, a.account_id) AS display_name,
+    a.name, a.alias, a.email, a.org_status,
+    (a.account_id = o.master_account_id) AS is_management,
+    CASE
+        WHEN e.account_id IS NOT NULL THEN 'skipped'
+        WHEN a.has_folder = 1 THEN 'scanned'
+        ELSE 'not_collected'
+    END AS scan_status,
+    CASE
+        WHEN e.account_id IS NOT NULL
+            THEN coalesce(e.operation, '?') || ' ' || coalesce(e.code, 'failed')
+                 || coalesce(': ' || e.message, '')
+        WHEN a.has_folder = 1 THEN NULL
+        WHEN a.org_status IS NOT NULL AND a.org_status <> 'ACTIVE'
+            THEN 'account is ' || a.org_status
+        ELSE 'not in this snapshot'
+    END AS scan_reason,
+    e.code AS error_code,
+    e.probable_causes
+FROM accounts a
+LEFT JOIN organizations o ON o.snapshot_id = a.snapshot_id
+LEFT JOIN errors e ON e.snapshot_id = a.snapshot_id
+    AND e.account_id = a.account_id AND e.scope = 'account';
+
+-- The regions of each scanned account: enabled (regions.json) or scanned.
+-- scan_state: scanned | error (DescribeTrails failed) | not_scanned.
+CREATE VIEW v_account_regions AS
+WITH r AS (
+    SELECT snapshot_id, account_id, region FROM account_regions
+    WHERE enabled = 1
+    UNION SELECT snapshot_id, account_id, region FROM region_scans
+    UNION SELECT snapshot_id, account_id, region FROM errors
+    WHERE scope = 'region' AND operation = 'DescribeTrails'
+)
+SELECT r.snapshot_id, r.account_id, r.region, g.partition, g.global_region,
+    CASE
+        WHEN s.region IS NOT NULL THEN 'scanned'
+        WHEN EXISTS (SELECT 1 FROM errors e
+                     WHERE e.snapshot_id = r.snapshot_id
+                       AND e.account_id = r.account_id
+                       AND e.region = r.region
+                       AND e.operation = 'DescribeTrails') THEN 'error'
+        ELSE 'not_scanned'
+    END AS scan_state
+FROM r
+JOIN v_regions g ON g.snapshot_id = r.snapshot_id AND g.region = r.region
+LEFT JOIN region_scans s ON s.snapshot_id = r.snapshot_id
+    AND s.account_id = r.account_id AND s.region = r.region;
+
+-- The per-trail document used for each kind: the owner's copy when the
+-- snapshot has it (an organization trail read from the management account),
+-- else the one fetched by the smallest account id.
+CREATE VIEW v_trail_documents AS
+SELECT snapshot_id, trail_arn, kind, doc_id, account_id, member
+FROM (
+    SELECT d.*, row_number() OVER (
+        PARTITION BY d.snapshot_id, d.trail_arn, d.kind
+        ORDER BY (d.account_id = d.owner_account_id) DESC, d.account_id
+    ) AS rn
+    FROM trail_documents d
+)
+WHERE rn = 1;
+
+-- Management-event selectors of each trail, one row per selector, with what
+-- it captures. Basic selectors: IncludeManagementEvents (default true) and
+-- ReadWriteType (default All). Advanced: eventCategory = Management, with
+-- readOnly narrowing to reads (true) or writes (false).
+CREATE VIEW v_mgmt_selectors AS
+WITH basic AS (
+    SELECT d.snapshot_id, d.trail_arn, d.doc_id, 'basic' AS style,
+        e.selector_index,
+        (coalesce(e.read_write_type, 'All') IN ('All', 'ReadOnly')) AS reads,
+        (coalesce(e.read_write_type, 'All') IN ('All', 'WriteOnly')) AS writes
+    FROM v_trail_documents d
+    JOIN event_selectors e ON e.doc_id = d.doc_id
+    WHERE d.kind = 'event_selectors'
+      AND coalesce(e.include_management_events, 1) = 1
+),
+adv AS (
+    SELECT d.snapshot_id, d.trail_arn, d.doc_id, a.selector_index,
+        max(f.field = 'eventCategory' AND f.operator = 'Equals'
+            AND f.value = 'Management') AS is_mgmt,
+        max(f.field = 'readOnly' AND f.operator = 'Equals'
+            AND f.value = 'true') AS ro_true,
+        max(f.field = 'readOnly' AND f.operator = 'Equals'
+            AND f.value = 'false') AS ro_false,
+        max(f.field = 'readOnly' AND f.operator = 'NotEquals'
+            AND f.value = 'true') AS ro_not_true,
+        max(f.field = 'readOnly' AND f.operator = 'NotEquals'
+            AND f.value = 'false') AS ro_not_false
+    FROM v_trail_documents d
+    JOIN advanced_event_selectors a ON a.doc_id = d.doc_id
+    LEFT JOIN advanced_field_selectors f
+        ON f.doc_id = a.doc_id AND f.selector_index = a.selector_index
+    WHERE d.kind = 'event_selectors'
+    GROUP BY d.snapshot_id, d.trail_arn, d.doc_id, a.selector_index
+)
+SELECT snapshot_id, trail_arn, doc_id, style, selector_index, reads, writes
+FROM basic
+UNION ALL
+SELECT snapshot_id, trail_arn, doc_id, 'advanced', selector_index,
+    (CASE WHEN ro_true OR ro_false THEN ro_true ELSE 1 END) AND NOT ro_not_true,
+    (CASE WHEN ro_true OR ro_false THEN ro_false ELSE 1 END) AND NOT ro_not_false
+FROM adv
+WHERE is_mgmt;
+
+-- Event sources a management selector skips: ExcludeManagementEventSources
+-- (basic) or eventSource NotEquals (advanced).
+CREATE VIEW v_mgmt_selector_exclusions AS
+SELECT m.snapshot_id, m.trail_arn, m.doc_id, m.style, m.selector_index,
+    x.event_source
+FROM v_mgmt_selectors m
+JOIN event_selector_excluded_sources x
+    ON m.style = 'basic' AND x.doc_id = m.doc_id
+    AND x.selector_index = m.selector_index
+UNION ALL
+SELECT m.snapshot_id, m.trail_arn, m.doc_id, m.style, m.selector_index, f.value
+FROM v_mgmt_selectors m
+JOIN advanced_field_selectors f
+    ON m.style = 'advanced' AND f.doc_id = m.doc_id
+    AND f.selector_index = m.selector_index
+    AND f.field = 'eventSource' AND f.operator = 'NotEquals';
+
+-- Data and network activity scopes: one row per (selector, resource type).
+-- A scope is what one selector delivers; its terms (v_scope_terms) are the
+-- resources it matches. category: Data | NetworkActivity. For network
+-- activity the resource type is 'NetworkActivity' and the terms are event
+-- sources. has_negative: NotEquals/NotStartsWith/NotEndsWith on the ARN or
+-- source; has_filter: other narrowing fields (eventName, errorCode...)
+-- that we do not reason about, so an overlap can only be "possible".
+CREATE VIEW v_trail_scopes AS
+WITH basic AS (
+    SELECT d.snapshot_id, d.trail_arn, d.doc_id, e.selector_index,
+        r.type AS resource_type,
+        coalesce(e.read_write_type, 'All') AS rw
+    FROM v_trail_documents d
+    JOIN event_selectors e ON e.doc_id = d.doc_id
+    JOIN data_resources r ON r.doc_id = e.doc_id
+        AND r.selector_index = e.selector_index
+    WHERE d.kind = 'event_selectors'
+    GROUP BY d.snapshot_id, d.trail_arn, d.doc_id, e.selector_index, r.type
+),
+adv AS (
+    SELECT d.snapshot_id, d.trail_arn, d.doc_id, a.selector_index,
+        max(CASE WHEN f.field = 'eventCategory' AND f.operator = 'Equals'
+                 AND f.value IN ('Data', 'NetworkActivity')
+            THEN f.value END) AS category,
+        max(f.field = 'readOnly' AND f.operator = 'Equals'
+            AND f.value = 'true') AS ro_true,
+        max(f.field = 'readOnly' AND f.operator = 'Equals'
+            AND f.value = 'false') AS ro_false,
+        max((f.field IN ('resources.ARN', 'eventSource')
+             AND f.operator LIKE 'Not%')) AS has_negative,
+        max(f.field NOT IN ('eventCategory', 'resources.type',
+                            'resources.ARN', 'readOnly', 'eventSource')
+            OR (f.field = 'eventSource' AND f.operator NOT IN
+                ('Equals', 'NotEquals'))) AS has_filter
+    FROM v_trail_documents d
+    JOIN advanced_event_selectors a ON a.doc_id = d.doc_id
+    JOIN advanced_field_selectors f
+        ON f.doc_id = a.doc_id AND f.selector_index = a.selector_index
+    WHERE d.kind = 'event_selectors'
+    GROUP BY d.snapshot_id, d.trail_arn, d.doc_id, a.selector_index
+)
+SELECT snapshot_id, trail_arn, 'b' || doc_id || ':' || selector_index || ':'
+        || resource_type AS scope_id,
+    doc_id, 'basic' AS style, selector_index, 'Data' AS category,
+    resource_type,
+    (rw IN ('All', 'ReadOnly')) AS reads, (rw IN ('All', 'WriteOnly')) AS writes,
+    0 AS has_negative, 0 AS has_filter
+FROM basic
+UNION ALL
+SELECT a.snapshot_id, a.trail_arn,
+    'a' || a.doc_id || ':' || a.selector_index || ':'
+        || coalesce(t.value, 'NetworkActivity'),
+    a.doc_id, 'advanced', a.selector_index, a.category,
+    CASE WHEN a.category = 'NetworkActivity' THEN 'NetworkActivity'
+         ELSE coalesce(t.value, '(any)') END,
+    (CASE WHEN a.ro_true OR a.ro_false THEN a.ro_true ELSE 1 END),
+    (CASE WHEN a.ro_true OR a.ro_false THEN a.ro_false ELSE 1 END),
+    a.has_negative, a.has_filter
+FROM adv a
+LEFT JOIN advanced_field_selectors t
+    ON a.category = 'Data' AND t.doc_id = a.doc_id
+    AND t.selector_index = a.selector_index
+    AND t.field = 'resources.type' AND t.operator = 'Equals'
+WHERE a.category IS NOT NULL;
+
+-- The positive terms of each scope. kind: all | prefix | equals | suffix.
+-- Basic DataResources values are ARN prefixes; 'arn:aws:s3', 'arn:aws:s3:::'
+-- and 'arn:aws:lambda' (no resource part) mean every resource of the type.
+CREATE VIEW v_scope_terms AS
+SELECT s.snapshot_id, s.trail_arn, s.scope_id,
+    CASE
+        WHEN length(r.value) - length(replace(r.value, ':', '')) <= 2
+          OR r.value LIKE '%:::' THEN 'all'
+        ELSE 'prefix'
+    END AS kind,
+    r.value
+FROM v_trail_scopes s
+JOIN data_resources r ON s.style = 'basic' AND r.doc_id = s.doc_id
+    AND r.selector_index = s.selector_index AND r.type = s.resource_type
+UNION ALL
+SELECT s.snapshot_id, s.trail_arn, s.scope_id,
+    CASE f.operator WHEN 'Equals' THEN 'equals' WHEN 'StartsWith' THEN 'prefix'
+        ELSE 'suffix' END,
+    f.value
+FROM v_trail_scopes s
+JOIN advanced_field_selectors f ON s.style = 'advanced'
+    AND f.doc_id = s.doc_id AND f.selector_index = s.selector_index
+    AND f.field = CASE s.category WHEN 'Data' THEN 'resources.ARN'
+                                  ELSE 'eventSource' END
+    AND f.operator IN ('Equals', 'StartsWith', 'EndsWith')
+UNION ALL
+SELECT s.snapshot_id, s.trail_arn, s.scope_id, 'all', NULL
+FROM v_trail_scopes s
+WHERE s.style = 'advanced'
+  AND NOT EXISTS (
+    SELECT 1 FROM advanced_field_selectors f
+    WHERE f.doc_id = s.doc_id AND f.selector_index = s.selector_index
+      AND f.field = CASE s.category WHEN 'Data' THEN 'resources.ARN'
+                                    ELSE 'eventSource' END
+      AND f.operator IN ('Equals', 'StartsWith', 'EndsWith'));
+
+-- What each trail captures and whether it delivers. One row per trail.
+--   logging: yes | no | unknown (no GetTrailStatus: counted as logging)
+--   selectors: file | implied (HasCustomEventSelectors false: the default
+--              selector, all management events) | unknown
+--   mgmt_reads, mgmt_writes: 1, 0, or NULL when the selectors are unknown
+--   excluded_sources: sources skipped by every management selector
+CREATE VIEW v_trails AS
+WITH es AS (
+    SELECT snapshot_id, trail_arn, doc_id FROM v_trail_documents
+    WHERE kind = 'event_selectors'
+),
+st AS (
+    SELECT d.snapshot_id, d.trail_arn, s.is_logging
+    FROM v_trail_documents d JOIN trail_status s ON s.doc_id = d.doc_id
+    WHERE d.kind = 'trail_status'
+),
+ins AS (
+    SELECT snapshot_id, trail_arn, doc_id FROM v_trail_documents
+    WHERE kind = 'insight_selectors'
+),
+mg AS (
+    SELECT snapshot_id, trail_arn, max(reads) AS reads, max(writes) AS writes,
+        count(*) AS n_selectors
+    FROM v_mgmt_selectors GROUP BY snapshot_id, trail_arn
+),
+ex AS (
+    SELECT x.snapshot_id, x.trail_arn,
+        group_concat(x.event_source, ', ') AS sources
+    FROM (
+        SELECT snapshot_id, trail_arn, event_source,
+            count(DISTINCT style || ':' || selector_index) AS n
+        FROM v_mgmt_selector_exclusions
+        GROUP BY snapshot_id, trail_arn, event_source
+        ORDER BY event_source
+    ) x
+    JOIN mg ON mg.snapshot_id = x.snapshot_id AND mg.trail_arn = x.trail_arn
+    WHERE x.n = mg.n_selectors
+    GROUP BY x.snapshot_id, x.trail_arn
+)
+SELECT t.snapshot_id, t.trail_arn, t.name, t.owner_account_id, t.home_region,
+    t.partition,
+    coalesce(t.is_multi_region, 0) AS is_multi_region,
+    coalesce(t.is_organization_trail, 0) AS is_organization_trail,
+    coalesce(t.include_global_service_events, 1) AS include_global_events,
+    CASE st.is_logging WHEN 1 THEN 'yes' WHEN 0 THEN 'no' ELSE 'unknown' END
+        AS logging,
+    (coalesce(st.is_logging, 1) = 1) AS delivers,
+    CASE
+        WHEN es.doc_id IS NOT NULL THEN 'file'
+        WHEN t.has_custom_event_selectors = 0 THEN 'implied'
+        ELSE 'unknown'
+    END AS selectors,
+    CASE
+        WHEN es.doc_id IS NOT NULL THEN coalesce(mg.reads, 0)
+        WHEN t.has_custom_event_selectors = 0 THEN 1
+    END AS mgmt_reads,
+    CASE
+        WHEN es.doc_id IS NOT NULL THEN coalesce(mg.writes, 0)
+        WHEN t.has_custom_event_selectors = 0 THEN 1
+    END AS mgmt_writes,
+    ex.sources AS excluded_sources,
+    CASE
+        WHEN ins.doc_id IS NOT NULL THEN 'file'
+        WHEN t.has_insight_selectors = 0 THEN 'implied'
+        ELSE 'unknown'
+    END AS insights_source,
+    CASE
+        WHEN ins.doc_id IS NOT NULL THEN
+            (SELECT count(*) > 0 FROM insight_selectors i
+             WHERE i.doc_id = ins.doc_id)
+        WHEN t.has_insight_selectors = 0 THEN 0
+    END AS has_insights,
+    CASE
+        WHEN es.doc_id IS NOT NULL THEN
+            EXISTS (SELECT 1 FROM v_trail_scopes s
+                    WHERE s.snapshot_id = t.snapshot_id
+                      AND s.trail_arn = t.trail_arn AND s.category = 'Data')
+        WHEN t.has_custom_event_selectors = 0 THEN 0
+    END AS has_data,
+    CASE
+        WHEN es.doc_id IS NOT NULL THEN
+            EXISTS (SELECT 1 FROM v_trail_scopes s
+                    WHERE s.snapshot_id = t.snapshot_id
+                      AND s.trail_arn = t.trail_arn
+                      AND s.category = 'NetworkActivity')
+        WHEN t.has_custom_event_selectors = 0 THEN 0
+    END AS has_network
+FROM trails t
+LEFT JOIN es ON es.snapshot_id = t.snapshot_id AND es.trail_arn = t.trail_arn
+LEFT JOIN st ON st.snapshot_id = t.snapshot_id AND st.trail_arn = t.trail_arn
+LEFT JOIN ins ON ins.snapshot_id = t.snapshot_id AND ins.trail_arn = t.trail_arn
+LEFT JOIN mg ON mg.snapshot_id = t.snapshot_id AND mg.trail_arn = t.trail_arn
+LEFT JOIN ex ON ex.snapshot_id = t.snapshot_id AND ex.trail_arn = t.trail_arn;
+
+-- Which trails deliver events that originate in (account, region):
+-- the account's own multi-region trails (every region of the account in the
+-- trail's partition), its single-region trails (their home region), and
+-- every organization trail of the snapshot's organization, for every
+-- account, whether or not the account's DescribeTrails listing showed it.
+CREATE VIEW v_coverage AS
+SELECT ar.snapshot_id, ar.account_id, ar.region, t.trail_arn,
+    CASE WHEN t.is_organization_trail = 1 THEN 'organization' ELSE 'own' END
+        AS via,
+    EXISTS (SELECT 1 FROM trail_sightings s
+            WHERE s.snapshot_id = ar.snapshot_id
+              AND s.account_id = ar.account_id AND s.region = ar.region
+              AND s.trail_arn = t.trail_arn) AS listed
+FROM v_account_regions ar
+JOIN trails t ON t.snapshot_id = ar.snapshot_id
+WHERE (coalesce(t.is_organization_trail, 0) = 1
+       OR t.owner_account_id = ar.account_id)
+  AND CASE WHEN coalesce(t.is_multi_region, 0) = 1
+           THEN ar.partition = t.partition
+           ELSE ar.region = t.home_region END;
+
+-- Management event copies per (account, region), counted separately for
+-- read and write events: the free copy is the first, every other is paid.
+-- Only trails that deliver count (logging, or logging state unknown).
+CREATE VIEW v_region_mgmt AS
+SELECT ar.snapshot_id, ar.account_id, ar.region, ar.scan_state,
+    count(DISTINCT CASE WHEN t.delivers AND t.mgmt_reads = 1
+                        THEN c.trail_arn END) AS read_copies,
+    count(DISTINCT CASE WHEN t.delivers AND t.mgmt_writes = 1
+                        THEN c.trail_arn END) AS write_copies,
+    count(DISTINCT CASE WHEN t.delivers AND t.selectors = 'unknown'
+                        THEN c.trail_arn END) AS unknown_trails,
+    count(DISTINCT CASE WHEN t.logging = 'unknown'
+                        THEN c.trail_arn END) AS unknown_logging,
+    count(DISTINCT c.trail_arn) AS trails,
+    count(DISTINCT CASE WHEN t.delivers THEN c.trail_arn END) AS active_trails
+FROM v_account_regions ar
+LEFT JOIN v_coverage c ON c.snapshot_id = ar.snapshot_id
+    AND c.account_id = ar.account_id AND c.region = ar.region
+LEFT JOIN v_trails t ON t.snapshot_id = c.snapshot_id
+    AND t.trail_arn = c.trail_arn
+GROUP BY ar.snapshot_id, ar.account_id, ar.region, ar.scan_state;
+
+-- Pairs of scopes of different trails that can capture the same events:
+-- same category and resource type, overlapping read/write, and overlapping
+-- resources. overlap: 2 = the scopes overlap, 1 = possible overlap (cannot
+-- be decided: suffix matches, exclusions, other filters).
+CREATE VIEW v_scope_overlaps AS
+WITH pairs AS (
+    SELECT a.snapshot_id, a.trail_arn AS trail_a, b.trail_arn AS trail_b,
+        a.scope_id AS scope_a, b.scope_id AS scope_b, a.category,
+        a.resource_type,
+        (a.has_negative OR b.has_negative OR a.has_filter OR b.has_filter
+         OR a.resource_type = '(any)' OR b.resource_type = '(any)')
+            AS uncertain
+    FROM v_trail_scopes a
+    JOIN v_trail_scopes b ON b.snapshot_id = a.snapshot_id
+        AND b.category = a.category
+        AND (b.resource_type = a.resource_type
+             OR a.resource_type = '(any)' OR b.resource_type = '(any)')
+        AND a.trail_arn < b.trail_arn
+        AND ((a.reads AND b.reads) OR (a.writes AND b.writes))
+),
+terms AS (
+    SELECT p.snapshot_id, p.trail_a, p.trail_b, p.category, p.resource_type,
+        p.uncertain,
+        max(CASE
+            WHEN ta.kind = 'all' OR tb.kind = 'all' THEN 2
+            WHEN ta.kind = 'suffix' OR tb.kind = 'suffix' THEN 1
+            WHEN ta.kind = 'equals' AND tb.kind = 'equals'
+                THEN 2 * (ta.value = tb.value)
+            WHEN ta.kind = 'prefix' AND tb.kind = 'prefix'
+                THEN 2 * (substr(ta.value, 1, length(tb.value)) = tb.value
+                          OR substr(tb.value, 1, length(ta.value)) = ta.value)
+            WHEN ta.kind = 'prefix'
+                THEN 2 * (substr(tb.value, 1, length(ta.value)) = ta.value)
+            ELSE 2 * (substr(ta.value, 1, length(tb.value)) = tb.value)
+        END) AS overlap
+    FROM pairs p
+    JOIN v_scope_terms ta ON ta.snapshot_id = p.snapshot_id
+        AND ta.scope_id = p.scope_a AND ta.trail_arn = p.trail_a
+    JOIN v_scope_terms tb ON tb.snapshot_id = p.snapshot_id
+        AND tb.scope_id = p.scope_b AND tb.trail_arn = p.trail_b
+    GROUP BY p.snapshot_id, p.trail_a, p.trail_b, p.scope_a, p.scope_b
+)
+SELECT snapshot_id, trail_a, trail_b, category, resource_type,
+    max(CASE WHEN overlap = 2 AND uncertain THEN 1 ELSE overlap END)
+        AS overlap
+FROM terms
+GROUP BY snapshot_id, trail_a, trail_b, category, resource_type
+HAVING max(overlap) > 0;
+
+-- Insights per trail and type, with the events each type analyzes.
+CREATE VIEW v_trail_insights AS
+SELECT d.snapshot_id, d.trail_arn, i.insight_type, i.event_categories,
+    CASE i.insight_type
+        WHEN 'ApiCallRateInsight' THEN 'write management events'
+        ELSE 'read and write management events'
+    END
+    || CASE WHEN i.event_categories LIKE '%Data%'
+            THEN ' and data events' ELSE '' END AS analyzes
+FROM v_trail_documents d
+JOIN insight_selectors i ON i.doc_id = d.doc_id
+WHERE d.kind = 'insight_selectors';
+
+-- Global service events (IAM, STS, CloudFront) are recorded in the
+-- partition's global region (us-east-1): copies per account.
+CREATE VIEW v_global_events AS
+SELECT c.snapshot_id, c.account_id, c.region,
+    count(DISTINCT c.trail_arn) AS copies,
+    group_concat(c.trail_arn, ' ') AS trail_arns
+FROM v_coverage c
+JOIN v_account_regions ar ON ar.snapshot_id = c.snapshot_id
+    AND ar.account_id = c.account_id AND ar.region = c.region
+    AND ar.region = ar.global_region
+JOIN v_trails t ON t.snapshot_id = c.snapshot_id AND t.trail_arn = c.trail_arn
+WHERE t.delivers AND t.include_global_events = 1
+  AND (t.mgmt_reads = 1 OR t.mgmt_writes = 1)
+GROUP BY c.snapshot_id, c.account_id, c.region;
