@@ -9,3 +9,8 @@ set_tests_properties(cli_handmade_dump PROPERTIES
     LABELS cli
     SKIP_RETURN_CODE 77
     TIMEOUT 300)
+
+# The committed fixtures are exactly what fixtures/make_fixtures.py writes.
+add_test(NAME fixtures_generated
+         COMMAND python3 ${PROJECT_SOURCE_DIR}/fixtures/make_fixtures.py --check)
+set_tests_properties(fixtures_generated PROPERTIES LABELS cli TIMEOUT 60)
