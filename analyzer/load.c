@@ -59,13 +59,14 @@ static const char *const stmt_sql[ST_COUNT] = {
                "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_ACCOUNT_LISTED] =
         "INSERT INTO accounts (snapshot_id, account_id, name, email, arn, "
-        "org_status, joined_method, joined_at, in_org_listing) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1) "
+        "org_status, joined_method, joined_at, in_org_listing, "
+        "listing_index) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9) "
         "ON CONFLICT (snapshot_id, account_id) DO UPDATE SET "
         "name = excluded.name, email = excluded.email, arn = excluded.arn, "
         "org_status = excluded.org_status, "
         "joined_method = excluded.joined_method, "
-        "joined_at = excluded.joined_at, in_org_listing = 1",
+        "joined_at = excluded.joined_at, in_org_listing = 1, "
+        "listing_index = excluded.listing_index",
     [ST_ACCOUNT_FOLDER] =
         "INSERT INTO accounts (snapshot_id, account_id, has_folder) "
         "VALUES (?1, ?2, 1) ON CONFLICT (snapshot_id, account_id) "
@@ -478,6 +479,7 @@ static int load_org_accounts(struct loader *l, const json_t *root,
         bind_text(s, 5, arn);
         bind_text(s, 6, status);
         bind_text(s, 7, method);
+        sqlite3_bind_int64(s, 9, (sqlite3_int64)i);
         if ((rc = bind_time(l, s, 8, a, "JoinedTimestamp", err))
             || (rc = step_done(l, s, err)))
             return rc;
@@ -573,10 +575,31 @@ static int load_error(struct loader *l, const struct ct_member_ref *ref,
         return rc;
     json_t *pc = json_object_get(root, "ProbableCauses");
     if (pc && !json_is_null(pc)) {
+        size_t i, len = 1;
+        json_t *c;
         if (!json_is_array(pc))
             return shape_error(l, err, "field '%s' is not an array",
                                "ProbableCauses");
-        causes = json_dumps(pc, JSON_COMPACT);
+        json_array_foreach(pc, i, c) {
+            if (!json_is_string(c))
+                return shape_error(l, err, "'%s' entry is not a string",
+                                   "ProbableCauses");
+            len += strlen(json_string_value(c)) + 2;
+        }
+        causes = malloc(len);
+        if (!causes)
+            return ct_error_set(err, CT_ENOMEM, "out of memory");
+        size_t off = 0;
+        json_array_foreach(pc, i, c) {
+            size_t n = strlen(json_string_value(c));
+            if (i) {
+                memcpy(causes + off, "; ", 2);
+                off += 2;
+            }
+            memcpy(causes + off, json_string_value(c), n);
+            off += n;
+        }
+        causes[off] = '\0';
     }
     sqlite3_stmt *s = stmt(l, ST_ERROR);
     bind_text(s, 2, scope);

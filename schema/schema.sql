@@ -75,6 +75,7 @@ CREATE TABLE accounts (
     identity_arn     TEXT,            -- get-caller-identity Arn
     identity_user_id TEXT,
     in_org_listing   INTEGER NOT NULL DEFAULT 0,
+    listing_index    INTEGER,         -- position in list-accounts.json
     has_folder       INTEGER NOT NULL DEFAULT 0,
     has_regions_file INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (snapshot_id, account_id)
@@ -242,7 +243,7 @@ CREATE TABLE errors (
     trail_name      TEXT,
     code            TEXT,
     message         TEXT,
-    probable_causes TEXT,   -- JSON array, when the collector gave some
+    probable_causes TEXT,   -- ProbableCauses joined with '; ', when given
     member          TEXT NOT NULL
 );
 CREATE INDEX errors_by_account ON errors (snapshot_id, account_id, region);

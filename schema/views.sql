@@ -29,6 +29,7 @@ FROM (
 CREATE VIEW v_accounts AS
 SELECT a.snapshot_id, a.account_id,
     coalesce(a.name, a.alias, a.account_id) AS display_name,
+    a.listing_index,
     a.name, a.alias, a.email, a.org_status,
     (a.account_id = o.master_account_id) AS is_management,
     CASE

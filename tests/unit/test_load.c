@@ -278,7 +278,7 @@ static void test_load_accounts_regions_errors(void **state)
                 "AccessDenied");
     expect_text(f->db,
                 "SELECT probable_causes FROM errors WHERE scope = 'account'",
-                "[\"role missing\"]");
+                "role missing");
     expect_text(f->db, "SELECT trail_name FROM errors WHERE scope = 'region'",
                 "main");
 }

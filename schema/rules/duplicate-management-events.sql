@@ -1,0 +1,49 @@
+-- title: Duplicate management events
+-- severity: warning
+-- rationale: CloudTrail delivers the first copy of management events in each account and region free; every further trail that delivers the same events is billed at $2.00 per 100,000 events. Reads and writes are counted separately: a ReadOnly trail beside a WriteOnly trail pays nothing extra.
+-- remediation: Keep one trail that captures reads and writes (prefer the organization trail) and stop logging on the others, or narrow them to what the kept trail does not capture.
+WITH dup AS (
+    SELECT snapshot_id, account_id, region, read_copies, write_copies
+    FROM v_region_mgmt
+    WHERE snapshot_id = :snapshot_id
+      AND (read_copies > 1 OR write_copies > 1)
+),
+involved AS (
+    SELECT d.account_id, d.region, c.trail_arn
+    FROM dup d
+    JOIN v_coverage c ON c.snapshot_id = d.snapshot_id
+        AND c.account_id = d.account_id AND c.region = d.region
+    JOIN v_trails t ON t.snapshot_id = c.snapshot_id
+        AND t.trail_arn = c.trail_arn
+    WHERE t.delivers
+      AND ((d.read_copies > 1 AND t.mgmt_reads = 1)
+           OR (d.write_copies > 1 AND t.mgmt_writes = 1))
+    ORDER BY c.trail_arn
+)
+SELECT 'duplicate-management-events' AS rule_id,
+    'warning' AS severity,
+    d.account_id,
+    d.region,
+    (SELECT group_concat(i.trail_arn, ' ') FROM involved i
+     WHERE i.account_id = d.account_id AND i.region = d.region) AS trail_arns,
+    printf('%d read and %d write copies of management events: %s',
+           d.read_copies, d.write_copies,
+           CASE
+               WHEN d.read_copies > 1 AND d.write_copies > 1
+                   THEN printf('%d paid read and %d paid write cop%s',
+                               d.read_copies - 1, d.write_copies - 1,
+                               CASE WHEN d.write_copies = 2 THEN 'y'
+                                    ELSE 'ies' END)
+               WHEN d.read_copies > 1
+                   THEN printf('%d paid read cop%s', d.read_copies - 1,
+                               CASE WHEN d.read_copies = 2 THEN 'y'
+                                    ELSE 'ies' END)
+               ELSE printf('%d paid write cop%s', d.write_copies - 1,
+                           CASE WHEN d.write_copies = 2 THEN 'y'
+                                ELSE 'ies' END)
+           END) AS detail,
+    d.read_copies,
+    d.write_copies,
+    max(d.read_copies, d.write_copies) - 1 AS paid_copies
+FROM dup d
+ORDER BY d.account_id, d.region;

@@ -1,0 +1,25 @@
+-- title: The same network activity events on several trails
+-- severity: warning
+-- rationale: Each trail that captures network activity events of the same event source pays for its own copy.
+-- remediation: Capture each event source's network activity on one trail only.
+SELECT 'duplicate-network-activity-events' AS rule_id,
+    'warning' AS severity,
+    ca.account_id,
+    ca.region,
+    o.trail_a || ' ' || o.trail_b AS trail_arns,
+    printf('%s network activity events on "%s" and "%s"',
+           CASE WHEN o.overlap = 2 THEN 'the same' ELSE 'possibly the same' END,
+           ta.name, tb.name) AS detail,
+    NULL AS read_copies,
+    NULL AS write_copies,
+    CASE WHEN o.overlap = 2 THEN 1 ELSE 0 END AS paid_copies
+FROM v_scope_overlaps o
+JOIN v_trails ta ON ta.snapshot_id = o.snapshot_id AND ta.trail_arn = o.trail_a
+JOIN v_trails tb ON tb.snapshot_id = o.snapshot_id AND tb.trail_arn = o.trail_b
+JOIN v_coverage ca ON ca.snapshot_id = o.snapshot_id AND ca.trail_arn = o.trail_a
+JOIN v_coverage cb ON cb.snapshot_id = o.snapshot_id AND cb.trail_arn = o.trail_b
+    AND cb.account_id = ca.account_id AND cb.region = ca.region
+WHERE o.snapshot_id = :snapshot_id
+  AND o.category = 'NetworkActivity'
+  AND ta.delivers AND tb.delivers
+ORDER BY ca.account_id, ca.region, o.trail_a, o.trail_b;

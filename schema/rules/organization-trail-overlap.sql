@@ -1,0 +1,41 @@
+-- title: Account trail overlaps the organization trail
+-- severity: warning
+-- rationale: An organization trail already delivers management events for every member account and region. A member account's own trail that captures the same management events is a second, paid copy in every region it covers, even when the member's DescribeTrails listing does not show the organization trail.
+-- remediation: Stop logging on (or delete) the account's own trail, after confirming that compliance does not require an account-level copy; never change the organization trail from a member account.
+SELECT 'organization-trail-overlap' AS rule_id,
+    'warning' AS severity,
+    c.account_id,
+    c.region,
+    t.trail_arn || ' ' || o.trail_arn AS trail_arns,
+    printf('"%s" duplicates %s management events already delivered by organization trail "%s"%s',
+           t.name,
+           CASE
+               WHEN t.mgmt_reads = 1 AND o.mgmt_reads = 1
+                    AND t.mgmt_writes = 1 AND o.mgmt_writes = 1
+                   THEN 'read and write'
+               WHEN t.mgmt_reads = 1 AND o.mgmt_reads = 1 THEN 'read'
+               ELSE 'write'
+           END,
+           o.name,
+           CASE WHEN oc.listed THEN ''
+                ELSE ' (not shown in this account''s DescribeTrails listing)'
+           END) AS detail,
+    m.read_copies,
+    m.write_copies,
+    max(m.read_copies, m.write_copies) - 1 AS paid_copies
+FROM v_coverage c
+JOIN v_trails t ON t.snapshot_id = c.snapshot_id AND t.trail_arn = c.trail_arn
+JOIN v_coverage oc ON oc.snapshot_id = c.snapshot_id
+    AND oc.account_id = c.account_id AND oc.region = c.region
+    AND oc.via = 'organization'
+JOIN v_trails o ON o.snapshot_id = oc.snapshot_id
+    AND o.trail_arn = oc.trail_arn
+JOIN v_region_mgmt m ON m.snapshot_id = c.snapshot_id
+    AND m.account_id = c.account_id AND m.region = c.region
+WHERE c.snapshot_id = :snapshot_id
+  AND c.via = 'own'
+  AND t.delivers
+  AND o.delivers
+  AND ((t.mgmt_reads = 1 AND o.mgmt_reads = 1)
+       OR (t.mgmt_writes = 1 AND o.mgmt_writes = 1))
+ORDER BY c.account_id, c.region, t.trail_arn, o.trail_arn;
