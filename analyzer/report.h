@@ -1,0 +1,79 @@
+/*
+ * The report model: everything `ctaudit report` prints, computed once from
+ * the database and the rules. The renderers (Markdown, JSON, CSV) consume
+ * this model and never query.
+ */
+#ifndef CT_ANALYZER_REPORT_H
+#define CT_ANALYZER_REPORT_H
+
+#include <stdio.h>
+
+#include <sqlite3.h>
+
+#include "analyzer/rules.h"
+#include "core/error.h"
+
+#define REPORT_SCHEMA_VERSION 1
+
+/* A trail as seen from one account and region (a row of the table). */
+struct trail_row {
+    char *region, *name, *trail_arn, *home_region, *logging, *selectors;
+    int multi, org, shadow, listed;
+    int reads, writes;           /* 1, 0, or -1 unknown */
+    int data, insights, network; /* 1, 0, or -1 unknown */
+};
+
+struct region_line {
+    char *region, *scan_state;
+    int trails, active, read_copies, write_copies, unknown_trails;
+    int data, insights, network; /* an active trail delivers them */
+};
+
+struct account_report {
+    char *account_id, *name, *scan_status, *scan_reason, *probable_causes;
+    char *error_code;
+    struct trail_row *rows;
+    size_t n_rows, cap_rows;
+    struct region_line *regions;
+    size_t n_regions, cap_regions;
+    struct finding **findings; /* borrowed from report.findings */
+    size_t n_findings;
+    char *status;              /* the article's summary phrase */
+    int cost_warning;
+    int n_trails;
+};
+
+struct report {
+    long long snapshot_id;
+    char *label, *started_at, *collector;
+    int has_manifest, verified, complete; /* complete: -1 unknown */
+    struct account_report *accounts;     /* in ListAccounts order */
+    size_t n_accounts;
+    struct finding_list findings;        /* all, sorted */
+    struct finding **global;             /* findings without an account */
+    size_t n_global;
+    int scanned, skipped, with_cost_warnings;
+    int n_warning, n_info;
+};
+
+struct report_options {
+    long long snapshot_id;     /* 0: the newest snapshot of the database */
+    const char *const *accounts; /* --account filter, NULL-terminated, may be NULL */
+};
+
+/* Builds the report. db must be under the read-only guard. */
+int report_build(struct report *out, sqlite3 *db, const struct rule_set *rules,
+                 const struct report_options *opt, struct ct_error *err);
+void report_release(struct report *r);
+
+/* The highest severity rank among the report's findings (rules.h). */
+int report_max_severity(const struct report *r);
+
+int report_render_markdown(FILE *f, const struct report *r, int findings_only);
+int report_render_json(FILE *f, const struct report *r, int findings_only);
+int report_render_csv(FILE *f, const struct report *r);
+
+/* Trail name of an ARN (after "trail/"); borrowed from arn. */
+const char *report_trail_name(const char *arn);
+
+#endif

@@ -1,0 +1,429 @@
+/* Rule loading, validation and execution. */
+#include "analyzer/rules.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/db.h"
+#include "core/embedded.h"
+
+extern const struct ct_embedded ct_rule_files[];
+extern const size_t ct_rule_files_count;
+
+const char *const rule_columns[] = {
+    "rule_id", "severity", "account_id", "region", "trail_arns", "detail",
+    "read_copies", "write_copies", "paid_copies"};
+
+#define RULE_MAX_SIZE (1 << 20)
+
+int severity_rank(const char *severity)
+{
+    if (!severity)
+        return 0;
+    if (strcmp(severity, "warning") == 0)
+        return 2;
+    if (strcmp(severity, "info") == 0)
+        return 1;
+    return 0;
+}
+
+static void rule_release(struct rule *r)
+{
+    free(r->id);
+    free(r->title);
+    free(r->severity);
+    free(r->rationale);
+    free(r->remediation);
+    free(r->sql);
+    free(r->origin);
+    memset(r, 0, sizeof(*r));
+}
+
+void rules_release(struct rule_set *set)
+{
+    for (size_t i = 0; i < set->n_rules; i++)
+        rule_release(&set->rules[i]);
+    free(set->rules);
+    set->rules = NULL;
+    set->n_rules = 0;
+}
+
+static int valid_rule_id(const char *id)
+{
+    size_t n = 0;
+    for (; id[n]; n++)
+        if (!((id[n] >= 'a' && id[n] <= 'z') || (id[n] >= '0' && id[n] <= '9')
+              || id[n] == '-'))
+            return 0;
+    return n > 0 && n <= 64;
+}
+
+/* Parses the "-- key: value" header of text into r. */
+static int parse_header(struct rule *r, const char *text,
+                        struct ct_error *err)
+{
+    const char *p = text;
+    while (*p) {
+        const char *eol = strchr(p, '\n');
+        size_t n = eol ? (size_t)(eol - p) : strlen(p);
+        if (n < 3 || strncmp(p, "-- ", 3) != 0)
+            break;
+        const char *colon = memchr(p + 3, ':', n - 3);
+        if (colon) {
+            size_t klen = (size_t)(colon - (p + 3));
+            const char *v = colon + 1;
+            while (v < p + n && *v == ' ')
+                v++;
+            char **slot = NULL;
+            if (klen == 5 && strncmp(p + 3, "title", 5) == 0)
+                slot = &r->title;
+            else if (klen == 8 && strncmp(p + 3, "severity", 8) == 0)
+                slot = &r->severity;
+            else if (klen == 9 && strncmp(p + 3, "rationale", 9) == 0)
+                slot = &r->rationale;
+            else if (klen == 11 && strncmp(p + 3, "remediation", 11) == 0)
+                slot = &r->remediation;
+            if (slot) {
+                free(*slot);
+                *slot = strndup(v, (size_t)(p + n - v));
+                if (!*slot)
+                    return ct_error_set(err, CT_ENOMEM, "out of memory");
+            }
+        }
+        p += n + (eol ? 1 : 0);
+    }
+    if (!r->title || !r->severity || !r->rationale || !r->remediation)
+        return ct_error_set(err, CT_EINVAL,
+                            "rule '%s' (%s): the header needs title, "
+                            "severity, rationale and remediation lines",
+                            r->id, r->origin);
+    if (severity_rank(r->severity) == 0)
+        return ct_error_set(err, CT_EINVAL,
+                            "rule '%s' (%s): severity must be warning or "
+                            "info, not '%s'",
+                            r->id, r->origin, r->severity);
+    return 0;
+}
+
+static int add_rule(struct rule_set *set, const char *id, const char *text,
+                    const char *origin, struct ct_error *err)
+{
+    struct rule r;
+    int rc;
+    memset(&r, 0, sizeof(r));
+    for (size_t i = 0; i < set->n_rules; i++)
+        if (strcmp(set->rules[i].id, id) == 0)
+            return ct_error_set(err, CT_EINVAL,
+                                "rule '%s' (%s) has the id of a rule already "
+                                "loaded (%s)",
+                                id, origin, set->rules[i].origin);
+    r.id = strdup(id);
+    r.sql = strdup(text);
+    r.origin = strdup(origin);
+    if (!r.id || !r.sql || !r.origin) {
+        rc = ct_error_set(err, CT_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if (!valid_rule_id(id)) {
+        rc = ct_error_set(err, CT_EINVAL,
+                          "rule file '%s': the name must be <rule-id>.sql "
+                          "with a-z, 0-9 and '-'",
+                          origin);
+        goto fail;
+    }
+    if ((rc = parse_header(&r, text, err)))
+        goto fail;
+    struct rule *n = realloc(set->rules, (set->n_rules + 1) * sizeof(*n));
+    if (!n) {
+        rc = ct_error_set(err, CT_ENOMEM, "out of memory");
+        goto fail;
+    }
+    set->rules = n;
+    set->rules[set->n_rules++] = r;
+    return 0;
+fail:
+    rule_release(&r);
+    return rc;
+}
+
+static int cmp_rule(const void *a, const void *b)
+{
+    return strcmp(((const struct rule *)a)->id, ((const struct rule *)b)->id);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int load_dir(struct rule_set *set, const char *dir,
+                    struct ct_error *err)
+{
+    DIR *d = opendir(dir);
+    char **names = NULL;
+    size_t n = 0;
+    int rc = 0;
+    struct dirent *e;
+    if (!d)
+        return ct_error_set(err, CT_EIO, "--rules-dir '%s': %s", dir,
+                            strerror(errno));
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".sql") != 0)
+            continue;
+        char **nn = realloc(names, (n + 1) * sizeof(*nn));
+        if (!nn || !(nn[n] = strdup(e->d_name))) {
+            names = nn ? nn : names;
+            rc = ct_error_set(err, CT_ENOMEM, "out of memory");
+            goto done;
+        }
+        names = nn;
+        n++;
+    }
+    if (n)
+        qsort(names, n, sizeof(*names), cmp_name);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char path[4096], id[256];
+        FILE *f;
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        snprintf(id, sizeof(id), "%.*s", (int)(strlen(names[i]) - 4),
+                 names[i]);
+        f = fopen(path, "rb");
+        if (!f) {
+            rc = ct_error_set(err, CT_EIO, "rule file '%s': %s", path,
+                              strerror(errno));
+            break;
+        }
+        char *text = malloc(RULE_MAX_SIZE + 1);
+        size_t got = text ? fread(text, 1, RULE_MAX_SIZE + 1, f) : 0;
+        int bad = ferror(f);
+        fclose(f);
+        if (!text) {
+            rc = ct_error_set(err, CT_ENOMEM, "out of memory");
+            break;
+        }
+        if (bad || got > RULE_MAX_SIZE) {
+            free(text);
+            rc = ct_error_set(err, CT_EIO, "rule file '%s': %s", path,
+                              bad ? "read error" : "larger than 1 MiB");
+            break;
+        }
+        text[got] = '\0';
+        if (strlen(text) != got) {
+            free(text);
+            rc = ct_error_set(err, CT_EINVAL,
+                              "rule file '%s': contains a NUL byte", path);
+            break;
+        }
+        rc = add_rule(set, id, text, path, err);
+        free(text);
+    }
+done:
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    closedir(d);
+    return rc;
+}
+
+int rules_load(struct rule_set *out, const char *dir, struct ct_error *err)
+{
+    struct rule_set set = RULE_SET_INIT;
+    int rc = 0;
+    for (size_t i = 0; i < ct_rule_files_count; i++) {
+        char id[256];
+        const char *name = ct_rule_files[i].name;
+        snprintf(id, sizeof(id), "%.*s", (int)(strlen(name) - 4), name);
+        if ((rc = add_rule(&set, id, ct_rule_files[i].text, "built-in", err)))
+            goto fail;
+    }
+    if (dir && (rc = load_dir(&set, dir, err)))
+        goto fail;
+    if (set.n_rules)
+        qsort(set.rules, set.n_rules, sizeof(*set.rules), cmp_rule);
+    *out = set;
+    return 0;
+fail:
+    rules_release(&set);
+    return rc;
+}
+
+void finding_list_release(struct finding_list *list)
+{
+    for (size_t i = 0; i < list->n; i++) {
+        struct finding *f = &list->items[i];
+        free(f->rule_id);
+        free(f->severity);
+        free(f->account_id);
+        free(f->region);
+        free(f->trail_arns);
+        free(f->detail);
+    }
+    free(list->items);
+    memset(list, 0, sizeof(*list));
+}
+
+static char *col_dup(sqlite3_stmt *st, int i, int *oom)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    char *s;
+    if (!t)
+        return NULL;
+    s = strdup((const char *)t);
+    if (!s)
+        *oom = 1;
+    return s;
+}
+
+static long long col_num(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL
+               ? -1
+               : sqlite3_column_int64(st, i);
+}
+
+/* NULLs sort first; then byte order. */
+static int cmp_nullable(const char *a, const char *b)
+{
+    if (!a || !b)
+        return (a != NULL) - (b != NULL);
+    return strcmp(a, b);
+}
+
+static int cmp_finding(const void *pa, const void *pb)
+{
+    const struct finding *a = pa, *b = pb;
+    int c;
+    if ((c = cmp_nullable(a->account_id, b->account_id)))
+        return c;
+    if ((c = cmp_nullable(a->region, b->region)))
+        return c;
+    if ((c = strcmp(a->rule_id, b->rule_id)))
+        return c;
+    if ((c = cmp_nullable(a->trail_arns, b->trail_arns)))
+        return c;
+    return cmp_nullable(a->detail, b->detail);
+}
+
+static int run_rule(struct finding_list *out, const struct rule *r,
+                    sqlite3 *db, long long snapshot_id, struct ct_error *err)
+{
+    sqlite3_stmt *st = NULL, *extra = NULL;
+    const char *sql = r->sql;
+    struct ct_error inner = CT_ERROR_INIT;
+    int rc = 0, step;
+
+    if (db_prepare_readonly(&st, db, &sql, &inner)) {
+        rc = ct_error_set(err, inner.code, "rule '%s' (%s): %s", r->id,
+                          r->origin, inner.message);
+        goto done;
+    }
+    if (!st) {
+        rc = ct_error_set(err, CT_EINVAL, "rule '%s' (%s): no statement",
+                          r->id, r->origin);
+        goto done;
+    }
+    if (db_prepare_readonly(&extra, db, &sql, &inner) || extra) {
+        rc = ct_error_set(err, CT_EINVAL,
+                          "rule '%s' (%s): must be exactly one SELECT "
+                          "statement",
+                          r->id, r->origin);
+        goto done;
+    }
+    if (sqlite3_column_count(st) != RULE_N_COLUMNS) {
+        rc = ct_error_set(err, CT_EINVAL,
+                          "rule '%s' (%s): returns %d columns, rules return "
+                          "%d (rule_id, severity, account_id, region, "
+                          "trail_arns, detail, read_copies, write_copies, "
+                          "paid_copies)",
+                          r->id, r->origin, sqlite3_column_count(st),
+                          RULE_N_COLUMNS);
+        goto done;
+    }
+    for (int i = 0; i < RULE_N_COLUMNS; i++)
+        if (strcmp(sqlite3_column_name(st, i), rule_columns[i]) != 0) {
+            rc = ct_error_set(err, CT_EINVAL,
+                              "rule '%s' (%s): column %d is '%s', expected "
+                              "'%s'",
+                              r->id, r->origin, i + 1,
+                              sqlite3_column_name(st, i), rule_columns[i]);
+            goto done;
+        }
+    for (int i = 1; i <= sqlite3_bind_parameter_count(st); i++) {
+        const char *name = sqlite3_bind_parameter_name(st, i);
+        if (!name || strcmp(name, ":snapshot_id") != 0) {
+            rc = ct_error_set(err, CT_EINVAL,
+                              "rule '%s' (%s): unknown parameter '%s' (rules "
+                              "take :snapshot_id only)",
+                              r->id, r->origin, name ? name : "?");
+            goto done;
+        }
+        sqlite3_bind_int64(st, i, snapshot_id);
+    }
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct finding f;
+        int oom = 0;
+        memset(&f, 0, sizeof(f));
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        const char *sev = (const char *)sqlite3_column_text(st, 1);
+        if (!id || strcmp(id, r->id) != 0 || severity_rank(sev) == 0) {
+            rc = ct_error_set(err, CT_EINVAL,
+                              "rule '%s' (%s): a row has rule_id '%s' and "
+                              "severity '%s' (expected '%s' and warning or "
+                              "info)",
+                              r->id, r->origin, id ? id : "NULL",
+                              sev ? sev : "NULL", r->id);
+            goto done;
+        }
+        f.rule = r;
+        f.rule_id = col_dup(st, 0, &oom);
+        f.severity = col_dup(st, 1, &oom);
+        f.account_id = col_dup(st, 2, &oom);
+        f.region = col_dup(st, 3, &oom);
+        f.trail_arns = col_dup(st, 4, &oom);
+        f.detail = col_dup(st, 5, &oom);
+        f.read_copies = col_num(st, 6);
+        f.write_copies = col_num(st, 7);
+        f.paid_copies = col_num(st, 8);
+        if (!oom && out->n == out->cap) {
+            size_t ncap = out->cap ? out->cap * 2 : 64;
+            struct finding *ni = realloc(out->items, ncap * sizeof(*ni));
+            if (ni) {
+                out->items = ni;
+                out->cap = ncap;
+            } else {
+                oom = 1;
+            }
+        }
+        if (oom) {
+            free(f.rule_id); free(f.severity); free(f.account_id);
+            free(f.region); free(f.trail_arns); free(f.detail);
+            rc = ct_error_set(err, CT_ENOMEM, "out of memory");
+            goto done;
+        }
+        out->items[out->n++] = f;
+    }
+    if (step != SQLITE_DONE)
+        rc = ct_error_set(err, CT_ESQL, "rule '%s' (%s): %s", r->id,
+                          r->origin, sqlite3_errmsg(db));
+done:
+    sqlite3_finalize(st);
+    sqlite3_finalize(extra);
+    return rc;
+}
+
+int rules_run(struct finding_list *out, const struct rule_set *set,
+              sqlite3 *db, long long snapshot_id, struct ct_error *err)
+{
+    for (size_t i = 0; i < set->n_rules; i++) {
+        int rc = run_rule(out, &set->rules[i], db, snapshot_id, err);
+        if (rc)
+            return rc;
+    }
+    if (out->n)
+        qsort(out->items, out->n, sizeof(*out->items), cmp_finding);
+    return 0;
+}

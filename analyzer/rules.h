@@ -1,0 +1,71 @@
+/*
+ * Rules: one read-only SELECT per file, schema/rules/<rule-id>.sql, opening
+ * with "-- key: value" lines (title, severity, rationale, remediation).
+ * Built-in rules are embedded at build time; --rules-dir adds a user's.
+ */
+#ifndef CT_ANALYZER_RULES_H
+#define CT_ANALYZER_RULES_H
+
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+#include "core/error.h"
+
+struct rule {
+    char *id;          /* the file name without .sql */
+    char *title;
+    char *severity;    /* "warning" or "info" */
+    char *rationale;
+    char *remediation;
+    char *sql;
+    char *origin;      /* "built-in" or the file's path */
+};
+
+struct rule_set {
+    struct rule *rules; /* sorted by id */
+    size_t n_rules;
+};
+
+#define RULE_SET_INIT {NULL, 0}
+
+/* One finding: a row of a rule. Strings owned by the finding_list. */
+struct finding {
+    const struct rule *rule;
+    char *rule_id;
+    char *severity;
+    char *account_id;  /* NULL: the whole snapshot */
+    char *region;      /* NULL: the whole account */
+    char *trail_arns;  /* space-separated, may be NULL */
+    char *detail;
+    long long read_copies, write_copies, paid_copies; /* -1: NULL */
+};
+
+struct finding_list {
+    struct finding *items;
+    size_t n, cap;
+};
+
+#define FINDING_LIST_INIT {NULL, 0, 0}
+
+/* The columns every rule returns, in this order. */
+extern const char *const rule_columns[];
+#define RULE_N_COLUMNS 9
+
+/* Loads the built-in rules, then every *.sql of dir (may be NULL). */
+int rules_load(struct rule_set *out, const char *dir, struct ct_error *err);
+void rules_release(struct rule_set *set);
+
+/*
+ * Runs every rule against snapshot_id (db must be under the read-only
+ * guard) and appends the findings, sorted by account, region, rule,
+ * trails, detail.
+ */
+int rules_run(struct finding_list *out, const struct rule_set *set,
+              sqlite3 *db, long long snapshot_id, struct ct_error *err);
+void finding_list_release(struct finding_list *list);
+
+/* Severity rank: info 1, warning 2, anything else 0. */
+int severity_rank(const char *severity);
+
+#endif
