@@ -150,7 +150,8 @@ sys.exit(1 if bad else 0)
 EOF
 }
 
-# analyzer DIR: load the dump and count trails (2) and sightings (3)
+# analyzer DIR ERRORS: load the dump and count trails (2), sightings (3),
+# accounts (1) and recorded errors (1 in the stub run, else 0)
 analyzer() {
     if [ -z "$CTAUDIT" ] || [ ! -x "$CTAUDIT" ]; then
         echo "NOTE: analyzer not built (${CTAUDIT:-no path given}): load check skipped, layout checked with python3"
@@ -162,7 +163,7 @@ analyzer() {
         return
     fi
     local q n
-    for q in "trails:2" "trail_sightings:3" "accounts:1"; do
+    for q in "trails:2" "trail_sightings:3" "accounts:1" "errors:$2"; do
         n="$("$CTAUDIT" sql "$work/x.db" "SELECT count(*) FROM ${q%%:*}" --format csv | tail -n 1 | tr -d '\r"')"
         if [ "$n" != "${q#*:}" ]; then
             fail "$1: SELECT count(*) FROM ${q%%:*} gave '$n', want ${q#*:}"
@@ -185,7 +186,7 @@ run_loop() {
     else
         fail "$name: dump layout"
     fi
-    analyzer "$out"
+    analyzer "$out" "$([ -n "$errors" ] && echo 1 || echo 0)"
 }
 
 mkdir -p "$work/v1bin" "$work/v2bin" "$work/stubbin"
