@@ -12,8 +12,10 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"report", cmd_report, "what each account and region pays, and why"},
     {"load", cmd_load, "load snapshots into a SQLite database file"},
     {"sql", cmd_sql, "run read-only SQL over a snapshot or database"},
+    {"rules", cmd_rules, "list the rules, or show one"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -49,6 +49,7 @@ struct report {
     int has_manifest, verified, complete; /* complete: -1 unknown */
     struct account_report *accounts;     /* in ListAccounts order */
     size_t n_accounts;
+    struct account_report **by_id;       /* the same, sorted by id */
     struct finding_list findings;        /* all, sorted */
     struct finding **global;             /* findings without an account */
     size_t n_global;
@@ -72,6 +73,10 @@ int report_max_severity(const struct report *r);
 int report_render_markdown(FILE *f, const struct report *r, int findings_only);
 int report_render_json(FILE *f, const struct report *r, int findings_only);
 int report_render_csv(FILE *f, const struct report *r);
+
+/* The account with this id, or NULL (outside --account, or NULL id). */
+const struct account_report *report_find_account(const struct report *r,
+                                                 const char *account_id);
 
 /* Trail name of an ARN (after "trail/"); borrowed from arn. */
 const char *report_trail_name(const char *arn);

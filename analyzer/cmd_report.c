@@ -1,0 +1,237 @@
+/* ctaudit report: what each account and region pays beyond the free copy. */
+#include "analyzer/commands.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyzer/cli.h"
+#include "analyzer/db.h"
+#include "analyzer/load.h"
+#include "analyzer/report.h"
+#include "analyzer/rules.h"
+
+static const char usage[] =
+    "usage: ctaudit report SNAPSHOT...|DB [options]\n"
+    "\n"
+    "Classifies every trail and prints what each account and region pays\n"
+    "for beyond the free copy of management events, and why: duplicate\n"
+    "management events (reads and writes counted apart), organization\n"
+    "trail overlap, data, network activity and Insights charges, coverage\n"
+    "gaps and what the snapshot could not see. Markdown on stdout by\n"
+    "default; progress and diagnostics on stderr.\n"
+    "\n"
+    "  --format markdown|json|csv  output format (default markdown; json is\n"
+    "                           documented in schema/REPORT.md; csv is one\n"
+    "                           row per finding)\n"
+    "  -o, --output FILE        also write the report to FILE\n"
+    "  --account ID             only this account (repeatable)\n"
+    "  --findings-only          per-account sections only for accounts\n"
+    "                           with findings (the summary lists all)\n"
+    "  --fail-on warning|info   exit 3 if findings at or above this level\n"
+    "  --rules-dir DIR          add the rules in DIR/*.sql\n"
+    "  --snapshot ID            which snapshot of a database (default the\n"
+    "                           newest)\n"
+    CLI_LOAD_HELP
+    "  -h, --help               this help\n"
+    "\n"
+    "Exit status: 0 ok, 1 error, 2 usage, 3 findings at or above --fail-on.\n";
+
+enum { FMT_MD, FMT_JSON, FMT_CSV };
+
+static int render(FILE *f, const struct report *r, int fmt, int only)
+{
+    switch (fmt) {
+    case FMT_JSON:
+        return report_render_json(f, r, only);
+    case FMT_CSV:
+        return report_render_csv(f, r);
+    default:
+        return report_render_markdown(f, r, only);
+    }
+}
+
+/* Writes the report to path through a temporary file and a rename. */
+static int write_file(const char *path, const struct report *r, int fmt,
+                      int only)
+{
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    int fd, rc = -1;
+    FILE *f = NULL;
+    if (!tmp)
+        return -1;
+    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
+    fd = mkstemp(tmp);
+    if (fd < 0 || !(f = fdopen(fd, "w"))) {
+        cli_error("report: cannot create '%s': %s", tmp, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        goto done;
+    }
+    if (render(f, r, fmt, only) || fflush(f) || ferror(f)) {
+        cli_error("report: cannot write '%s': %s", path, strerror(errno));
+        goto done;
+    }
+    if (fclose(f)) {
+        f = NULL;
+        cli_error("report: cannot write '%s': %s", path, strerror(errno));
+        goto done;
+    }
+    f = NULL;
+    if (rename(tmp, path) != 0) {
+        cli_error("report: cannot rename to '%s': %s", path, strerror(errno));
+        goto done;
+    }
+    rc = 0;
+done:
+    if (f)
+        fclose(f);
+    if (rc)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+int cmd_report(int argc, char **argv)
+{
+    enum {
+        OPT_FORMAT = 2000, OPT_ACCOUNT, OPT_FINDINGS_ONLY, OPT_FAIL_ON,
+        OPT_RULES_DIR, OPT_SNAPSHOT
+    };
+    static const struct option longopts[] = {
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"output", required_argument, NULL, 'o'},
+        {"account", required_argument, NULL, OPT_ACCOUNT},
+        {"findings-only", no_argument, NULL, OPT_FINDINGS_ONLY},
+        {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+        {"rules-dir", required_argument, NULL, OPT_RULES_DIR},
+        {"snapshot", required_argument, NULL, OPT_SNAPSHOT},
+        {"help", no_argument, NULL, 'h'},
+        CLI_LOAD_LONG_OPTIONS,
+        {NULL, 0, NULL, 0}};
+    struct load_options lo = LOAD_OPTIONS_INIT;
+    struct cli_warnings warnings = {0, 0, 0};
+    struct ct_error err = CT_ERROR_INIT;
+    struct rule_set rules = RULE_SET_INIT;
+    struct report rep;
+    struct report_options ro = {0, NULL};
+    const char **accounts = NULL;
+    size_t n_accounts = 0;
+    const char *output = NULL, *rules_dir = NULL;
+    int fmt = FMT_MD, only = 0, fail_on = 0, opt;
+    int status = CT_EXIT_ERROR, have_report = 0;
+    sqlite3 *db = NULL;
+
+    memset(&rep, 0, sizeof(rep));
+    while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+        int r = cli_load_option(opt, optarg, &lo);
+        if (r < 0)
+            goto usage_error;
+        if (r > 0)
+            continue;
+        switch (opt) {
+        case OPT_FORMAT:
+            if (strcmp(optarg, "markdown") == 0 || strcmp(optarg, "md") == 0)
+                fmt = FMT_MD;
+            else if (strcmp(optarg, "json") == 0)
+                fmt = FMT_JSON;
+            else if (strcmp(optarg, "csv") == 0)
+                fmt = FMT_CSV;
+            else {
+                cli_error("report: unknown format '%s' (markdown, json, csv)",
+                          optarg);
+                goto usage_error;
+            }
+            break;
+        case 'o': output = optarg; break;
+        case OPT_ACCOUNT: {
+            const char **na = realloc(accounts, (n_accounts + 2)
+                                                    * sizeof(*accounts));
+            if (!na) {
+                cli_error("report: out of memory");
+                goto done;
+            }
+            accounts = na;
+            accounts[n_accounts++] = optarg;
+            accounts[n_accounts] = NULL;
+            break;
+        }
+        case OPT_FINDINGS_ONLY: only = 1; break;
+        case OPT_FAIL_ON:
+            fail_on = severity_rank(optarg);
+            if (!fail_on) {
+                cli_error("report: --fail-on takes warning or info");
+                goto usage_error;
+            }
+            break;
+        case OPT_RULES_DIR: rules_dir = optarg; break;
+        case OPT_SNAPSHOT: {
+            char *end = NULL;
+            ro.snapshot_id = strtoll(optarg, &end, 10);
+            if (!end || *end || ro.snapshot_id <= 0) {
+                cli_error("report: --snapshot takes a positive number");
+                goto usage_error;
+            }
+            break;
+        }
+        case 'h':
+            fputs(usage, stdout);
+            free(accounts);
+            return cli_finish_stdout();
+        default:
+            goto usage_error;
+        }
+    }
+    if (optind >= argc) {
+        cli_error("report: missing SNAPSHOT or DB");
+        goto usage_error;
+    }
+    ro.accounts = accounts;
+    lo.warn = cli_load_warning;
+    lo.warn_ctx = &warnings;
+    if (rules_load(&rules, rules_dir, &err)) {
+        cli_error("report: %s", err.message);
+        goto done;
+    }
+    if (load_open_input(&db, (const char *const *)argv + optind, argc - optind,
+                        &lo, &err)
+        || db_guard_readonly(db, &err)) {
+        cli_error("report: %s", err.message);
+        goto done;
+    }
+    cli_warnings_finish(&warnings);
+    if (report_build(&rep, db, &rules, &ro, &err)) {
+        cli_error("report: %s", err.message);
+        goto done;
+    }
+    have_report = 1;
+    for (size_t i = 0; i < n_accounts; i++)
+        if (!report_find_account(&rep, accounts[i]))
+            cli_error("report: warning: account %s is not in the snapshot",
+                      accounts[i]);
+    if (render(stdout, &rep, fmt, only)) {
+        cli_error("report: out of memory");
+        goto done;
+    }
+    if (output && write_file(output, &rep, fmt, only))
+        goto done;
+    status = cli_finish_stdout();
+    if (status == CT_EXIT_OK && fail_on
+        && report_max_severity(&rep) >= fail_on)
+        status = CT_EXIT_FINDINGS;
+done:
+    if (have_report)
+        report_release(&rep);
+    rules_release(&rules);
+    sqlite3_close(db);
+    free(accounts);
+    return status;
+usage_error:
+    fputs(usage, stderr);
+    free(accounts);
+    return CT_EXIT_USAGE;
+}

@@ -1,0 +1,545 @@
+/*
+ * Report renderers: Markdown (the article's shape, and more), JSON (the
+ * machine contract, schema/REPORT.md), CSV (one row per finding). They read
+ * the model only. Text from snapshots is escaped for each format.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "analyzer/output.h"
+#include "analyzer/report.h"
+
+#define RULE_LINE \
+    "================================================================================"
+
+/* ---- Markdown ------------------------------------------------------------ */
+
+/* Escapes what would change Markdown structure: table pipes, emphasis,
+ * code, links, HTML; control characters become spaces (one line). */
+static void md(FILE *f, const char *s)
+{
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f) {
+            fputc(' ', f);
+            continue;
+        }
+        if (strchr("\\|*_`<>[]#", c))
+            fputc('\\', f);
+        fputc(c, f);
+    }
+}
+
+static size_t md_len(const char *s)
+{
+    size_t n = 0;
+    for (; s && *s; s++) {
+        if ((*s & 0xC0) == 0x80)
+            continue; /* UTF-8 continuation: same column */
+        n += strchr("\\|*_`<>[]#", *s) && *s ? 2 : 1;
+    }
+    return n;
+}
+
+static const char *yn(int v)
+{
+    return v < 0 ? "unknown" : v ? "yes" : "no";
+}
+
+static const char *read_write(const struct trail_row *r)
+{
+    if (r->reads < 0 || r->writes < 0)
+        return "unknown";
+    if (r->reads && r->writes)
+        return "All";
+    if (r->reads)
+        return "ReadOnly";
+    if (r->writes)
+        return "WriteOnly";
+    return "-";
+}
+
+static void md_table(FILE *f, const struct account_report *a)
+{
+    fputs("| Region | TrailName | HomeRegion | IsMultiRegion | Org | Shadow | "
+          "Mgmt | Data | Insights | Network | IsLogging | ReadWrite | "
+          "Listed |\n",
+          f);
+    fputs("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
+          "| --- | --- |\n",
+          f);
+    for (size_t i = 0; i < a->n_rows; i++) {
+        const struct trail_row *r = &a->rows[i];
+        int mgmt = r->reads < 0 || r->writes < 0 ? -1
+                                                 : (r->reads || r->writes);
+        fputs("| ", f);
+        md(f, r->region);
+        fputs(" | ", f);
+        md(f, r->name);
+        fputs(" | ", f);
+        md(f, r->home_region);
+        fprintf(f, " | %s | %s | %s | %s | %s | %s | %s | ", yn(r->multi),
+                yn(r->org), yn(r->shadow), yn(mgmt), yn(r->data),
+                yn(r->insights), yn(r->network));
+        if (strcmp(r->logging, "yes") == 0)
+            fputs("**yes**", f);
+        else
+            md(f, r->logging);
+        fprintf(f, " | %s | %s |\n", read_write(r), yn(r->listed));
+    }
+}
+
+static void md_region_lines(FILE *f, const struct account_report *a)
+{
+    for (size_t i = 0; i < a->n_regions; i++) {
+        const struct region_line *l = &a->regions[i];
+        if (l->trails == 0)
+            continue;
+        int copies = l->read_copies > l->write_copies ? l->read_copies
+                                                      : l->write_copies;
+        int cond_mgmt = copies > 1;
+        int cond_other = l->data || l->insights || l->network;
+        if (!cond_mgmt && !cond_other) {
+            fprintf(f, "OK %s (%d trails, %d active): no extra costs detected\n",
+                    l->region, l->trails, l->active);
+            continue;
+        }
+        fprintf(f, "WARNING %s (%d trails, %d active): costs apply: ",
+                l->region, l->trails, l->active);
+        if (cond_mgmt)
+            fprintf(f,
+                    "more than one active trail capturing management events "
+                    "(%d)",
+                    copies);
+        if (cond_mgmt && cond_other)
+            fputs(" AND ", f);
+        if (cond_other) {
+            const char *sep = "";
+            fputs("active trails capturing ", f);
+            if (l->data) {
+                fputs("data", f);
+                sep = "/";
+            }
+            if (l->insights) {
+                fprintf(f, "%sinsights", sep);
+                sep = "/";
+            }
+            if (l->network)
+                fprintf(f, "%snetwork", sep);
+            fputs(" events", f);
+        }
+        fputc('\n', f);
+    }
+}
+
+static int same_group(const struct finding *a, const struct finding *b)
+{
+    return strcmp(a->rule_id, b->rule_id) == 0
+           && strcmp(a->severity, b->severity) == 0
+           && strcmp(a->detail ? a->detail : "", b->detail ? b->detail : "")
+                  == 0
+           && strcmp(a->trail_arns ? a->trail_arns : "",
+                     b->trail_arns ? b->trail_arns : "")
+                  == 0;
+}
+
+static int cmp_group(const void *pa, const void *pb)
+{
+    const struct finding *a = *(const struct finding *const *)pa;
+    const struct finding *b = *(const struct finding *const *)pb;
+    int c = severity_rank(b->severity) - severity_rank(a->severity);
+    if (c)
+        return c;
+    if ((c = strcmp(a->rule_id, b->rule_id)))
+        return c;
+    if ((c = strcmp(a->detail ? a->detail : "", b->detail ? b->detail : "")))
+        return c;
+    if ((c = strcmp(a->trail_arns ? a->trail_arns : "",
+                    b->trail_arns ? b->trail_arns : "")))
+        return c;
+    return strcmp(a->region ? a->region : "", b->region ? b->region : "");
+}
+
+static void md_trail_names(FILE *f, const char *arns)
+{
+    const char *p = arns;
+    int first = 1;
+    while (p && *p) {
+        const char *e = strchr(p, ' ');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        char buf[512];
+        snprintf(buf, sizeof(buf), "%.*s", (int)n, p);
+        fputs(first ? "" : ", ", f);
+        md(f, report_trail_name(buf));
+        first = 0;
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+}
+
+/* Findings grouped by (rule, detail, trails) with their regions. */
+static int md_findings(FILE *f, struct finding **items, size_t n)
+{
+    struct finding **sorted;
+    if (n == 0)
+        return 0;
+    sorted = malloc(n * sizeof(*sorted));
+    if (!sorted)
+        return -1;
+    memcpy(sorted, items, n * sizeof(*sorted));
+    qsort(sorted, n, sizeof(*sorted), cmp_group);
+    fputs("Findings:\n", f);
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && same_group(sorted[i], sorted[j]))
+            j++;
+        const struct finding *g = sorted[i];
+        fprintf(f, "- %s [%s] ",
+                severity_rank(g->severity) == 2 ? "WARNING" : "info",
+                g->rule_id);
+        md(f, g->detail);
+        size_t regions = 0;
+        for (size_t k = i; k < j; k++)
+            regions += sorted[k]->region != NULL;
+        if (regions) {
+            fprintf(f, " (%zu region(s): ", regions);
+            int first = 1;
+            for (size_t k = i; k < j; k++) {
+                if (!sorted[k]->region)
+                    continue;
+                fputs(first ? "" : ", ", f);
+                md(f, sorted[k]->region);
+                first = 0;
+            }
+            fputc(')', f);
+        }
+        if (g->trail_arns && *g->trail_arns) {
+            fputs(" [trails: ", f);
+            md_trail_names(f, g->trail_arns);
+            fputc(']', f);
+        }
+        fputc('\n', f);
+        i = j;
+    }
+    free(sorted);
+    return 0;
+}
+
+struct rule_count {
+    const struct rule *rule;
+    size_t count, accounts;
+    const char *last_account;
+};
+
+static void md_padded(FILE *f, const char *name, const char *id, size_t width)
+{
+    size_t len = md_len(name) + strlen(id) + 3;
+    md(f, name);
+    fprintf(f, " (%s)", id);
+    for (; len < width; len++)
+        fputc(' ', f);
+}
+
+int report_render_markdown(FILE *f, const struct report *r, int findings_only)
+{
+    if (r->complete == 0)
+        fputs("WARNING: this snapshot is incomplete: the collection was "
+              "interrupted; what it lacks is listed below and nothing here "
+              "is clean.\n\n",
+              f);
+    if (r->n_global && md_findings(f, r->global, r->n_global))
+        return -1;
+    if (r->n_global)
+        fputc('\n', f);
+    for (size_t i = 0; i < r->n_accounts; i++) {
+        const struct account_report *a = &r->accounts[i];
+        if (findings_only && a->n_findings == 0)
+            continue;
+        fprintf(f, "%s\nAccount: ", RULE_LINE);
+        md(f, a->name);
+        fprintf(f, " (%s)\n%s\n", a->account_id, RULE_LINE);
+        if (strcmp(a->scan_status, "scanned") != 0) {
+            fputs(a->status, f);
+            if (a->scan_reason) {
+                fputs(": ", f);
+                md(f, a->scan_reason);
+            }
+            fputc('\n', f);
+            if (a->probable_causes) {
+                fputs("Probable causes: ", f);
+                md(f, a->probable_causes);
+                fputc('\n', f);
+            }
+        } else if (a->n_rows == 0) {
+            fputs("No trails deliver events in this account.\n", f);
+        } else {
+            md_table(f, a);
+            fputc('\n', f);
+            md_region_lines(f, a);
+        }
+        if (a->n_findings) {
+            fputc('\n', f);
+            if (md_findings(f, a->findings, a->n_findings))
+                return -1;
+        }
+        fputc('\n', f);
+    }
+    fprintf(f, "%s\nORGANIZATION SUMMARY\n%s\n", RULE_LINE, RULE_LINE);
+    fprintf(f, "%-35s %s\n", "Account", "Status");
+    fputs("----------------------------------- "
+          "--------------------------------------------------\n",
+          f);
+    for (size_t i = 0; i < r->n_accounts; i++) {
+        const struct account_report *a = &r->accounts[i];
+        md_padded(f, a->name, a->account_id, 35);
+        fputc(' ', f);
+        md(f, a->status);
+        fputc('\n', f);
+    }
+    fprintf(f, "Scanned: %d | Skipped: %d | With cost warnings: %d\n",
+            r->scanned, r->skipped, r->with_cost_warnings);
+
+    /* what the article's checks cannot say: counts per rule (findings
+     * are sorted by account, so a rule's accounts change monotonically) */
+    if (r->findings.n) {
+        struct rule_count per[64];
+        size_t n_per = 0;
+        for (size_t i = 0; i < r->findings.n; i++) {
+            const struct finding *x = &r->findings.items[i];
+            size_t k = 0;
+            while (k < n_per && per[k].rule != x->rule)
+                k++;
+            if (k == n_per) {
+                if (n_per == sizeof(per) / sizeof(per[0]))
+                    continue;
+                memset(&per[n_per++], 0, sizeof(per[0]));
+                per[k].rule = x->rule;
+            }
+            per[k].count++;
+            if (x->account_id && (!per[k].last_account
+                                  || strcmp(per[k].last_account,
+                                            x->account_id) != 0)) {
+                per[k].accounts++;
+                per[k].last_account = x->account_id;
+            }
+        }
+        /* rules sort by id: print in that order */
+        for (size_t a = 1; a < n_per; a++)
+            for (size_t b = a; b > 0 && strcmp(per[b - 1].rule->id,
+                                               per[b].rule->id) > 0; b--) {
+                struct rule_count tmp = per[b];
+                per[b] = per[b - 1];
+                per[b - 1] = tmp;
+            }
+        fprintf(f, "\nFindings: %d warning, %d info\n", r->n_warning,
+                r->n_info);
+        for (size_t k = 0; k < n_per; k++)
+            fprintf(f, "  %s (%s): %zu finding(s) in %zu account(s)\n",
+                    per[k].rule->id, per[k].rule->severity, per[k].count,
+                    per[k].accounts);
+    }
+    return 0;
+}
+
+/* ---- JSON ------------------------------------------------------------------ */
+
+static json_t *jstr(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *jnum(long long v)
+{
+    return v < 0 ? json_null() : json_integer(v);
+}
+
+static json_t *jtri(int v)
+{
+    return v < 0 ? json_null() : json_boolean(v);
+}
+
+static json_t *finding_json(const struct finding *x)
+{
+    json_t *o = json_object(), *arns = json_array();
+    const char *p = x->trail_arns;
+    while (p && *p) {
+        const char *e = strchr(p, ' ');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        json_array_append_new(arns, json_stringn(p, n));
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+    json_object_set_new(o, "rule_id", jstr(x->rule_id));
+    json_object_set_new(o, "severity", jstr(x->severity));
+    json_object_set_new(o, "title", jstr(x->rule ? x->rule->title : NULL));
+    json_object_set_new(o, "account_id", jstr(x->account_id));
+    json_object_set_new(o, "region", jstr(x->region));
+    json_object_set_new(o, "trail_arns", arns);
+    json_object_set_new(o, "detail", jstr(x->detail));
+    json_object_set_new(o, "read_copies", jnum(x->read_copies));
+    json_object_set_new(o, "write_copies", jnum(x->write_copies));
+    json_object_set_new(o, "paid_copies", jnum(x->paid_copies));
+    return o;
+}
+
+static json_t *account_json(const struct account_report *a)
+{
+    json_t *o = json_object(), *regions = json_array(), *rows = json_array();
+    json_t *findings = json_array();
+    json_object_set_new(o, "account_id", jstr(a->account_id));
+    json_object_set_new(o, "name", jstr(a->name));
+    json_object_set_new(o, "scan_status", jstr(a->scan_status));
+    json_object_set_new(o, "scan_reason", jstr(a->scan_reason));
+    json_object_set_new(o, "probable_causes", jstr(a->probable_causes));
+    json_object_set_new(o, "status", jstr(a->status));
+    json_object_set_new(o, "cost_warning", json_boolean(a->cost_warning));
+    json_object_set_new(o, "trail_count", json_integer(a->n_trails));
+    for (size_t i = 0; i < a->n_regions; i++) {
+        const struct region_line *l = &a->regions[i];
+        json_t *x = json_object();
+        int copies = l->read_copies > l->write_copies ? l->read_copies
+                                                      : l->write_copies;
+        json_object_set_new(x, "region", jstr(l->region));
+        json_object_set_new(x, "scan_state", jstr(l->scan_state));
+        json_object_set_new(x, "trails", json_integer(l->trails));
+        json_object_set_new(x, "active_trails", json_integer(l->active));
+        json_object_set_new(x, "read_copies", json_integer(l->read_copies));
+        json_object_set_new(x, "write_copies", json_integer(l->write_copies));
+        json_object_set_new(x, "paid_copies",
+                            json_integer(copies > 1 ? copies - 1 : 0));
+        json_object_set_new(x, "unknown_trails",
+                            json_integer(l->unknown_trails));
+        json_object_set_new(x, "data_events", json_boolean(l->data));
+        json_object_set_new(x, "insights", json_boolean(l->insights));
+        json_object_set_new(x, "network_activity_events",
+                            json_boolean(l->network));
+        json_array_append_new(regions, x);
+    }
+    for (size_t i = 0; i < a->n_rows; i++) {
+        const struct trail_row *r = &a->rows[i];
+        json_t *x = json_object();
+        json_object_set_new(x, "region", jstr(r->region));
+        json_object_set_new(x, "trail_name", jstr(r->name));
+        json_object_set_new(x, "trail_arn", jstr(r->trail_arn));
+        json_object_set_new(x, "home_region", jstr(r->home_region));
+        json_object_set_new(x, "is_multi_region", json_boolean(r->multi));
+        json_object_set_new(x, "is_organization_trail", json_boolean(r->org));
+        json_object_set_new(x, "shadow", json_boolean(r->shadow));
+        json_object_set_new(x, "listed", json_boolean(r->listed));
+        json_object_set_new(x, "management_reads", jtri(r->reads));
+        json_object_set_new(x, "management_writes", jtri(r->writes));
+        json_object_set_new(x, "data_events", jtri(r->data));
+        json_object_set_new(x, "insights", jtri(r->insights));
+        json_object_set_new(x, "network_activity_events", jtri(r->network));
+        json_object_set_new(x, "logging", jstr(r->logging));
+        json_object_set_new(x, "selectors", jstr(r->selectors));
+        json_array_append_new(rows, x);
+    }
+    for (size_t i = 0; i < a->n_findings; i++)
+        json_array_append_new(findings, finding_json(a->findings[i]));
+    json_object_set_new(o, "regions", regions);
+    json_object_set_new(o, "trails", rows);
+    json_object_set_new(o, "findings", findings);
+    return o;
+}
+
+static int dump(FILE *f, json_t *v)
+{
+    int rc = json_dumpf(v, f, JSON_COMPACT | JSON_SORT_KEYS
+                                  | JSON_ENSURE_ASCII);
+    json_decref(v);
+    return rc;
+}
+
+/* Streams one account at a time: memory stays bounded by one account. */
+int report_render_json(FILE *f, const struct report *r, int findings_only)
+{
+    json_t *snap = json_object(), *summary = json_object();
+    json_t *sev = json_object(), *global = json_array();
+    int first = 1;
+
+    fputs("{\"accounts\":[", f);
+    for (size_t i = 0; i < r->n_accounts; i++) {
+        if (findings_only && r->accounts[i].n_findings == 0)
+            continue;
+        fputs(first ? "\n" : ",\n", f);
+        first = 0;
+        if (dump(f, account_json(&r->accounts[i])))
+            return -1;
+    }
+    fputs("\n],\n\"findings\":", f);
+    for (size_t i = 0; i < r->n_global; i++)
+        json_array_append_new(global, finding_json(r->global[i]));
+    if (dump(f, global))
+        return -1;
+    fprintf(f, ",\n\"schema_version\":%d,\n\"snapshot\":",
+            REPORT_SCHEMA_VERSION);
+    json_object_set_new(snap, "snapshot_id", json_integer(r->snapshot_id));
+    json_object_set_new(snap, "label", jstr(r->label));
+    json_object_set_new(snap, "started_at", jstr(r->started_at));
+    json_object_set_new(snap, "collector", jstr(r->collector));
+    json_object_set_new(snap, "has_manifest", json_boolean(r->has_manifest));
+    json_object_set_new(snap, "verified", json_boolean(r->verified));
+    json_object_set_new(snap, "complete", jtri(r->complete));
+    if (dump(f, snap))
+        return -1;
+    fputs(",\n\"summary\":", f);
+    json_object_set_new(summary, "scanned", json_integer(r->scanned));
+    json_object_set_new(summary, "skipped", json_integer(r->skipped));
+    json_object_set_new(summary, "with_cost_warnings",
+                        json_integer(r->with_cost_warnings));
+    json_object_set_new(sev, "warning", json_integer(r->n_warning));
+    json_object_set_new(sev, "info", json_integer(r->n_info));
+    json_object_set_new(summary, "findings_by_severity", sev);
+    if (dump(f, summary))
+        return -1;
+    fputs("\n}\n", f);
+    return 0;
+}
+
+/* ---- CSV ------------------------------------------------------------------- */
+
+int report_render_csv(FILE *f, const struct report *r)
+{
+    fputs("rule_id,severity,account_id,account_name,region,trail_arns,"
+          "detail,read_copies,write_copies,paid_copies\r\n",
+          f);
+    for (size_t i = 0; i < r->findings.n; i++) {
+        const struct finding *x = &r->findings.items[i];
+        const struct account_report *a = report_find_account(r, x->account_id);
+        const char *name = a ? a->name : NULL;
+        if (x->account_id && !a)
+            continue; /* outside --account */
+        out_csv_field(f, x->rule_id);
+        fputc(',', f);
+        out_csv_field(f, x->severity);
+        fputc(',', f);
+        out_csv_field(f, x->account_id);
+        fputc(',', f);
+        out_csv_field(f, name);
+        fputc(',', f);
+        out_csv_field(f, x->region);
+        fputc(',', f);
+        out_csv_field(f, x->trail_arns);
+        fputc(',', f);
+        out_csv_field(f, x->detail);
+        if (x->read_copies >= 0)
+            fprintf(f, ",%lld", x->read_copies);
+        else
+            fputc(',', f);
+        if (x->write_copies >= 0)
+            fprintf(f, ",%lld", x->write_copies);
+        else
+            fputc(',', f);
+        if (x->paid_copies >= 0)
+            fprintf(f, ",%lld", x->paid_copies);
+        else
+            fputc(',', f);
+        fputs("\r\n", f);
+    }
+    return 0;
+}
