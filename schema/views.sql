@@ -453,10 +453,14 @@ JOIN insight_selectors i ON i.doc_id = d.doc_id
 WHERE d.kind = 'insight_selectors';
 
 -- Global service events (IAM, STS, CloudFront) are recorded in the
--- partition's global region (us-east-1): copies per account.
+-- partition's global region (us-east-1): copies per account, reads and
+-- writes counted apart like every management event.
 CREATE VIEW v_global_events AS
 SELECT c.snapshot_id, c.account_id, c.region,
-    count(DISTINCT c.trail_arn) AS copies,
+    count(DISTINCT CASE WHEN t.mgmt_reads = 1 THEN c.trail_arn END)
+        AS read_copies,
+    count(DISTINCT CASE WHEN t.mgmt_writes = 1 THEN c.trail_arn END)
+        AS write_copies,
     group_concat(c.trail_arn, ' ') AS trail_arns
 FROM v_coverage c
 JOIN v_account_regions ar ON ar.snapshot_id = c.snapshot_id
