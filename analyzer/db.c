@@ -183,17 +183,19 @@ int db_prepare_readonly(sqlite3_stmt **out, sqlite3 *db, const char **sql,
     if (sqlite3_prepare_v2(db, *sql, -1, &st, &tail) != SQLITE_OK) {
         const char *msg = sqlite3_errmsg(db);
         int denied = strstr(msg, "not authorized") != NULL;
-        return ct_error_set(err, denied ? CT_EDENIED : CT_ESQL, "%s%s", msg,
-                            denied ? " (only read-only statements are "
-                                     "allowed)"
-                                   : "");
+        if (denied)
+            return ct_error_set(err, CT_EDENIED,
+                                "refused: the database is read-only here "
+                                "(no writes, ATTACH, state-changing PRAGMA "
+                                "or extensions)");
+        return ct_error_set(err, CT_ESQL, "%s", msg);
     }
     *sql = tail;
     if (st && !sqlite3_stmt_readonly(st)) {
         sqlite3_finalize(st);
         return ct_error_set(err, CT_EDENIED,
-                            "statement refused: only read-only statements "
-                            "are allowed");
+                            "refused: the database is read-only here (only "
+                            "read-only statements run)");
     }
     *out = st;
     return 0;

@@ -8,3 +8,33 @@ foreach(rule_file ${CT_RULE_SQL})
     set_tests_properties(rules_${rule_id} PROPERTIES LABELS rules
                          ENVIRONMENT "LC_ALL=C")
 endforeach()
+
+# Golden reports: one ctest per fixture with a verdict.
+set(CT_GOLDEN_FIXTURES example-org cli-v2-dump raw-api org-trail)
+file(GLOB CT_SEMANTICS LIST_DIRECTORIES true CONFIGURE_DEPENDS
+     ${PROJECT_SOURCE_DIR}/fixtures/semantics/*)
+foreach(dir ${CT_SEMANTICS})
+    if(IS_DIRECTORY ${dir})
+        get_filename_component(name ${dir} NAME)
+        list(APPEND CT_GOLDEN_FIXTURES semantics/${name})
+    endif()
+endforeach()
+foreach(fixture ${CT_GOLDEN_FIXTURES})
+    string(REPLACE "/" "_" test_name ${fixture})
+    add_test(NAME golden_${test_name}
+             COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/golden.sh
+                     $<TARGET_FILE:ctaudit> ${PROJECT_SOURCE_DIR} ${fixture})
+    set_tests_properties(golden_${test_name} PROPERTIES LABELS cli)
+endforeach()
+
+# Bad input: one ctest per case of tests/cli/bad_input.sh.
+foreach(case not-json wrong-shape unknown-version hash-mismatch no-verify
+        unknown-extra-file truncated-archive corrupt-archive not-an-archive
+        empty-directory empty-archive no-format-member member-too-large
+        total-too-large decompression-bomb duplicate-member compressions
+        existing-db-kept sql-refuses-writes usage fail-on)
+    add_test(NAME bad_${case}
+             COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/bad_input.sh
+                     $<TARGET_FILE:ctaudit> ${PROJECT_SOURCE_DIR} ${case})
+    set_tests_properties(bad_${case} PROPERTIES LABELS cli)
+endforeach()
