@@ -114,7 +114,8 @@ int cmd_load(int argc, char **argv)
             goto done;
         }
     }
-    if (db_exec(db, "COMMIT", &err)) {
+    /* statistics for the query planner: reports join large tables */
+    if (db_exec(db, "ANALYZE", &err) || db_exec(db, "COMMIT", &err)) {
         cli_error("load: '%s': %s", output, err.message);
         goto done;
     }

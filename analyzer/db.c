@@ -88,6 +88,127 @@ done:
     return rc;
 }
 
+/* Indexes on the materialized views: what the later views, the rules and
+ * the report join on. Created as soon as their table exists. */
+static const struct {
+    const char *view;
+    const char *sql;
+} materialized_indexes[] = {
+    {"v_accounts", "CREATE INDEX temp.m_accounts ON v_accounts "
+                   "(snapshot_id, account_id)"},
+    {"v_account_regions", "CREATE INDEX temp.m_ar ON v_account_regions "
+                          "(snapshot_id, account_id, region)"},
+    {"v_trail_documents", "CREATE INDEX temp.m_docs ON v_trail_documents "
+                          "(snapshot_id, trail_arn, kind)"},
+    {"v_trail_documents", "CREATE INDEX temp.m_docs_id ON v_trail_documents "
+                          "(doc_id)"},
+    {"v_mgmt_selectors", "CREATE INDEX temp.m_mgmt_sel ON v_mgmt_selectors "
+                         "(snapshot_id, trail_arn)"},
+    {"v_trail_scopes", "CREATE INDEX temp.m_scopes ON v_trail_scopes "
+                       "(snapshot_id, trail_arn)"},
+    {"v_trail_scopes", "CREATE INDEX temp.m_scopes_id ON v_trail_scopes "
+                       "(snapshot_id, scope_id)"},
+    {"v_scope_terms", "CREATE INDEX temp.m_terms ON v_scope_terms "
+                      "(snapshot_id, scope_id)"},
+    {"v_trails", "CREATE INDEX temp.m_trails ON v_trails "
+                 "(snapshot_id, trail_arn)"},
+    {"v_coverage", "CREATE INDEX temp.m_cov ON v_coverage "
+                   "(snapshot_id, account_id, region, trail_arn)"},
+    {"v_coverage", "CREATE INDEX temp.m_cov_trail ON v_coverage "
+                   "(snapshot_id, trail_arn)"},
+    {"v_region_mgmt", "CREATE INDEX temp.m_mgmt ON v_region_mgmt "
+                      "(snapshot_id, account_id, region)"},
+};
+
+/* Runs one statement of views.sql as a TEMP table, then its indexes. */
+static int materialize_one(sqlite3 *db, const char *stmt, size_t len,
+                           struct ct_error *err)
+{
+    static const char prefix[] = "CREATE VIEW ";
+    const char *p = stmt, *end = stmt + len;
+    char name[64];
+    char *sql = NULL;
+    size_t n = 0;
+    int rc = 0;
+    /* skip comments and blank lines before the statement */
+    while (p < end) {
+        while (p < end && (*p == ' ' || *p == '\n' || *p == '\t'))
+            p++;
+        if (end - p >= 2 && p[0] == '-' && p[1] == '-') {
+            while (p < end && *p != '\n')
+                p++;
+            continue;
+        }
+        break;
+    }
+    if ((size_t)(end - p) < sizeof(prefix)
+        || strncmp(p, prefix, sizeof(prefix) - 1) != 0)
+        return 0; /* not a view: nothing to materialize */
+    p += sizeof(prefix) - 1;
+    while (p < end && n + 1 < sizeof(name) && *p != ' ' && *p != '\n')
+        name[n++] = *p++;
+    name[n] = '\0';
+    while (p < end && (*p == ' ' || *p == '\n'))
+        p++;
+    if (end - p < 2 || sqlite3_strnicmp(p, "AS", 2) != 0)
+        return ct_error_set(err, CT_ESQL, "views.sql: view '%s': no AS",
+                            name);
+    sql = sqlite3_mprintf("CREATE TEMP TABLE \"%w\" AS %.*s", name,
+                          (int)(end - p - 2), p + 2);
+    if (!sql)
+        return ct_error_set(err, CT_ENOMEM, "out of memory");
+    if ((rc = db_exec(db, sql, err)))
+        goto done;
+    for (size_t i = 0;
+         i < sizeof(materialized_indexes) / sizeof(materialized_indexes[0]);
+         i++)
+        if (strcmp(materialized_indexes[i].view, name) == 0
+            && (rc = db_exec(db, materialized_indexes[i].sql, err)))
+            goto done;
+    /* statistics, so that the next views and the rules plan well */
+    sqlite3_free(sql);
+    sql = sqlite3_mprintf("ANALYZE temp.\"%w\"", name);
+    if (!sql) {
+        rc = ct_error_set(err, CT_ENOMEM, "out of memory");
+        goto done;
+    }
+    rc = db_exec(db, sql, err);
+done:
+    sqlite3_free(sql);
+    return rc;
+}
+
+int db_materialize_views(sqlite3 *db, struct ct_error *err)
+{
+    /* the binary's own views.sql, not the views stored in the file: a
+     * report always means what this ctaudit's rules mean */
+    const char *text = NULL;
+    for (size_t i = 0; i < ct_schema_files_count; i++)
+        if (strcmp(ct_schema_files[i].name, "views.sql") == 0)
+            text = ct_schema_files[i].text;
+    if (!text)
+        return ct_error_set(err, CT_ESQL, "views.sql is not embedded");
+    const char *start = text;
+    for (const char *p = text; *p; p++) {
+        if (*p != ';')
+            continue;
+        /* a statement ends at a ';' that completes it */
+        size_t len = (size_t)(p - start) + 1;
+        char *candidate = sqlite3_mprintf("%.*s", (int)len, start);
+        if (!candidate)
+            return ct_error_set(err, CT_ENOMEM, "out of memory");
+        int complete = sqlite3_complete(candidate);
+        sqlite3_free(candidate);
+        if (!complete)
+            continue;
+        int rc = materialize_one(db, start, len - 1, err);
+        if (rc)
+            return rc;
+        start = p + 1;
+    }
+    return 0;
+}
+
 int db_open_readonly(sqlite3 **out, const char *path, struct ct_error *err)
 {
     sqlite3 *db = NULL;

@@ -33,6 +33,15 @@ int db_is_database_file(const char *path);
  */
 int db_guard_readonly(sqlite3 *db, struct ct_error *err);
 
+/*
+ * Computes every view once into a TEMP table of the same name, in creation
+ * order, each from the TEMP tables of the views before it, and indexes
+ * them. Unqualified names (rules, report queries) then read the TEMP
+ * tables; the main schema is untouched (works on a read-only database).
+ * Call before db_guard_readonly.
+ */
+int db_materialize_views(sqlite3 *db, struct ct_error *err);
+
 /* Runs sql (no results expected). */
 int db_exec(sqlite3 *db, const char *sql, struct ct_error *err);
 

@@ -1501,7 +1501,7 @@ int load_open_input(sqlite3 **out, const char *const *inputs, int n_inputs,
             goto done;
         }
     }
-    if ((rc = db_exec(db, "COMMIT", err)))
+    if ((rc = db_exec(db, "ANALYZE", err)) || (rc = db_exec(db, "COMMIT", err)))
         goto done;
     *out = db;
     db = NULL;

@@ -130,6 +130,8 @@ CREATE TABLE trails (
     PRIMARY KEY (snapshot_id, trail_arn)
 ) WITHOUT ROWID;
 
+CREATE INDEX trails_by_owner ON trails (snapshot_id, owner_account_id);
+
 -- Where DescribeTrails showed a trail: one row per (account, region, trail).
 CREATE TABLE trail_sightings (
     snapshot_id INTEGER NOT NULL REFERENCES snapshots,

@@ -278,19 +278,37 @@ mg AS (
         count(*) AS n_selectors
     FROM v_mgmt_selectors GROUP BY snapshot_id, trail_arn
 ),
+kinds AS (
+    SELECT snapshot_id, trail_arn,
+        max(category = 'Data') AS has_data,
+        max(category = 'NetworkActivity') AS has_network
+    FROM v_trail_scopes GROUP BY snapshot_id, trail_arn
+),
+ins_n AS (
+    SELECT d.snapshot_id, d.trail_arn, count(*) AS n
+    FROM v_trail_documents d JOIN insight_selectors i ON i.doc_id = d.doc_id
+    WHERE d.kind = 'insight_selectors'
+    GROUP BY d.snapshot_id, d.trail_arn
+),
+-- group_concat follows the order of its input (SQLite 3.40 has no ORDER BY
+-- inside aggregates): every list is built from a subquery ordered by the
+-- group keys and the value, with nothing joined after the ordering.
 ex AS (
-    SELECT x.snapshot_id, x.trail_arn,
-        group_concat(x.event_source, ', ') AS sources
+    SELECT snapshot_id, trail_arn, group_concat(event_source, ', ') AS sources
     FROM (
-        SELECT snapshot_id, trail_arn, event_source,
-            count(DISTINCT style || ':' || selector_index) AS n
-        FROM v_mgmt_selector_exclusions
-        GROUP BY snapshot_id, trail_arn, event_source
-        ORDER BY event_source
-    ) x
-    JOIN mg ON mg.snapshot_id = x.snapshot_id AND mg.trail_arn = x.trail_arn
-    WHERE x.n = mg.n_selectors
-    GROUP BY x.snapshot_id, x.trail_arn
+        SELECT x.snapshot_id, x.trail_arn, x.event_source
+        FROM (
+            SELECT snapshot_id, trail_arn, event_source,
+                count(DISTINCT style || ':' || selector_index) AS n
+            FROM v_mgmt_selector_exclusions
+            GROUP BY snapshot_id, trail_arn, event_source
+        ) x
+        JOIN mg ON mg.snapshot_id = x.snapshot_id
+            AND mg.trail_arn = x.trail_arn
+        WHERE x.n = mg.n_selectors
+        ORDER BY x.snapshot_id, x.trail_arn, x.event_source
+    )
+    GROUP BY snapshot_id, trail_arn
 )
 SELECT t.snapshot_id, t.trail_arn, t.name, t.owner_account_id, t.home_region,
     t.partition,
@@ -320,24 +338,15 @@ SELECT t.snapshot_id, t.trail_arn, t.name, t.owner_account_id, t.home_region,
         ELSE 'unknown'
     END AS insights_source,
     CASE
-        WHEN ins.doc_id IS NOT NULL THEN
-            (SELECT count(*) > 0 FROM insight_selectors i
-             WHERE i.doc_id = ins.doc_id)
+        WHEN ins.doc_id IS NOT NULL THEN coalesce(ins_n.n, 0) > 0
         WHEN t.has_insight_selectors = 0 THEN 0
     END AS has_insights,
     CASE
-        WHEN es.doc_id IS NOT NULL THEN
-            EXISTS (SELECT 1 FROM v_trail_scopes s
-                    WHERE s.snapshot_id = t.snapshot_id
-                      AND s.trail_arn = t.trail_arn AND s.category = 'Data')
+        WHEN es.doc_id IS NOT NULL THEN coalesce(kinds.has_data, 0)
         WHEN t.has_custom_event_selectors = 0 THEN 0
     END AS has_data,
     CASE
-        WHEN es.doc_id IS NOT NULL THEN
-            EXISTS (SELECT 1 FROM v_trail_scopes s
-                    WHERE s.snapshot_id = t.snapshot_id
-                      AND s.trail_arn = t.trail_arn
-                      AND s.category = 'NetworkActivity')
+        WHEN es.doc_id IS NOT NULL THEN coalesce(kinds.has_network, 0)
         WHEN t.has_custom_event_selectors = 0 THEN 0
     END AS has_network
 FROM trails t
@@ -345,7 +354,11 @@ LEFT JOIN es ON es.snapshot_id = t.snapshot_id AND es.trail_arn = t.trail_arn
 LEFT JOIN st ON st.snapshot_id = t.snapshot_id AND st.trail_arn = t.trail_arn
 LEFT JOIN ins ON ins.snapshot_id = t.snapshot_id AND ins.trail_arn = t.trail_arn
 LEFT JOIN mg ON mg.snapshot_id = t.snapshot_id AND mg.trail_arn = t.trail_arn
-LEFT JOIN ex ON ex.snapshot_id = t.snapshot_id AND ex.trail_arn = t.trail_arn;
+LEFT JOIN ex ON ex.snapshot_id = t.snapshot_id AND ex.trail_arn = t.trail_arn
+LEFT JOIN kinds ON kinds.snapshot_id = t.snapshot_id
+    AND kinds.trail_arn = t.trail_arn
+LEFT JOIN ins_n ON ins_n.snapshot_id = t.snapshot_id
+    AND ins_n.trail_arn = t.trail_arn;
 
 -- Which trails deliver events that originate in (account, region):
 -- the account's own multi-region trails (every region of the account in the
@@ -353,20 +366,33 @@ LEFT JOIN ex ON ex.snapshot_id = t.snapshot_id AND ex.trail_arn = t.trail_arn;
 -- every organization trail of the snapshot's organization, for every
 -- account, whether or not the account's DescribeTrails listing showed it.
 CREATE VIEW v_coverage AS
-SELECT ar.snapshot_id, ar.account_id, ar.region, t.trail_arn,
-    CASE WHEN t.is_organization_trail = 1 THEN 'organization' ELSE 'own' END
-        AS via,
+WITH own AS (
+    SELECT ar.snapshot_id, ar.account_id, ar.region, t.trail_arn,
+        'own' AS via
+    FROM v_account_regions ar
+    JOIN trails t ON t.snapshot_id = ar.snapshot_id
+        AND t.owner_account_id = ar.account_id
+    WHERE coalesce(t.is_organization_trail, 0) = 0
+      AND CASE WHEN coalesce(t.is_multi_region, 0) = 1
+               THEN ar.partition = t.partition
+               ELSE ar.region = t.home_region END
+),
+org AS (
+    SELECT ar.snapshot_id, ar.account_id, ar.region, t.trail_arn,
+        'organization' AS via
+    FROM trails t
+    JOIN v_account_regions ar ON ar.snapshot_id = t.snapshot_id
+    WHERE t.is_organization_trail = 1
+      AND CASE WHEN coalesce(t.is_multi_region, 0) = 1
+               THEN ar.partition = t.partition
+               ELSE ar.region = t.home_region END
+)
+SELECT c.snapshot_id, c.account_id, c.region, c.trail_arn, c.via,
     EXISTS (SELECT 1 FROM trail_sightings s
-            WHERE s.snapshot_id = ar.snapshot_id
-              AND s.account_id = ar.account_id AND s.region = ar.region
-              AND s.trail_arn = t.trail_arn) AS listed
-FROM v_account_regions ar
-JOIN trails t ON t.snapshot_id = ar.snapshot_id
-WHERE (coalesce(t.is_organization_trail, 0) = 1
-       OR t.owner_account_id = ar.account_id)
-  AND CASE WHEN coalesce(t.is_multi_region, 0) = 1
-           THEN ar.partition = t.partition
-           ELSE ar.region = t.home_region END;
+            WHERE s.snapshot_id = c.snapshot_id
+              AND s.account_id = c.account_id AND s.region = c.region
+              AND s.trail_arn = c.trail_arn) AS listed
+FROM (SELECT * FROM own UNION ALL SELECT * FROM org) c;
 
 -- Management event copies per (account, region), counted separately for
 -- read and write events: the free copy is the first, every other is paid.
@@ -393,21 +419,39 @@ GROUP BY ar.snapshot_id, ar.account_id, ar.region, ar.scan_state;
 -- Pairs of scopes of different trails that can capture the same events:
 -- same category and resource type, overlapping read/write, and overlapping
 -- resources. overlap: 2 = the scopes overlap, 1 = possible overlap (cannot
--- be decided: suffix matches, exclusions, other filters).
+-- be decided: suffix matches, exclusions, other filters). Only trails that
+-- can cover the same account are paired: the same owner, or one of them an
+-- organization trail.
 CREATE VIEW v_scope_overlaps AS
-WITH pairs AS (
+WITH cotrails AS (
+    SELECT a.snapshot_id, a.trail_arn AS trail_a, b.trail_arn AS trail_b
+    FROM trails a
+    JOIN trails b ON b.snapshot_id = a.snapshot_id
+        AND b.owner_account_id = a.owner_account_id
+        AND a.trail_arn < b.trail_arn
+    UNION
+    SELECT a.snapshot_id, min(a.trail_arn, b.trail_arn),
+        max(a.trail_arn, b.trail_arn)
+    FROM trails a
+    JOIN trails b ON b.snapshot_id = a.snapshot_id
+        AND b.trail_arn <> a.trail_arn
+    WHERE a.is_organization_trail = 1
+),
+pairs AS (
     SELECT a.snapshot_id, a.trail_arn AS trail_a, b.trail_arn AS trail_b,
         a.scope_id AS scope_a, b.scope_id AS scope_b, a.category,
         a.resource_type,
         (a.has_negative OR b.has_negative OR a.has_filter OR b.has_filter
          OR a.resource_type = '(any)' OR b.resource_type = '(any)')
             AS uncertain
-    FROM v_trail_scopes a
-    JOIN v_trail_scopes b ON b.snapshot_id = a.snapshot_id
+    FROM cotrails p
+    JOIN v_trail_scopes a ON a.snapshot_id = p.snapshot_id
+        AND a.trail_arn = p.trail_a
+    JOIN v_trail_scopes b ON b.snapshot_id = p.snapshot_id
+        AND b.trail_arn = p.trail_b
         AND b.category = a.category
         AND (b.resource_type = a.resource_type
              OR a.resource_type = '(any)' OR b.resource_type = '(any)')
-        AND a.trail_arn < b.trail_arn
         AND ((a.reads AND b.reads) OR (a.writes AND b.writes))
 ),
 terms AS (
@@ -456,17 +500,23 @@ WHERE d.kind = 'insight_selectors';
 -- partition's global region (us-east-1): copies per account, reads and
 -- writes counted apart like every management event.
 CREATE VIEW v_global_events AS
-SELECT c.snapshot_id, c.account_id, c.region,
-    count(DISTINCT CASE WHEN t.mgmt_reads = 1 THEN c.trail_arn END)
+SELECT snapshot_id, account_id, region,
+    count(DISTINCT CASE WHEN mgmt_reads = 1 THEN trail_arn END)
         AS read_copies,
-    count(DISTINCT CASE WHEN t.mgmt_writes = 1 THEN c.trail_arn END)
+    count(DISTINCT CASE WHEN mgmt_writes = 1 THEN trail_arn END)
         AS write_copies,
-    group_concat(c.trail_arn, ' ') AS trail_arns
-FROM v_coverage c
-JOIN v_account_regions ar ON ar.snapshot_id = c.snapshot_id
-    AND ar.account_id = c.account_id AND ar.region = c.region
-    AND ar.region = ar.global_region
-JOIN v_trails t ON t.snapshot_id = c.snapshot_id AND t.trail_arn = c.trail_arn
-WHERE t.delivers AND t.include_global_events = 1
-  AND (t.mgmt_reads = 1 OR t.mgmt_writes = 1)
-GROUP BY c.snapshot_id, c.account_id, c.region;
+    group_concat(trail_arn, ' ') AS trail_arns
+FROM (
+    SELECT c.snapshot_id, c.account_id, c.region, c.trail_arn,
+        t.mgmt_reads, t.mgmt_writes
+    FROM v_coverage c
+    JOIN v_account_regions ar ON ar.snapshot_id = c.snapshot_id
+        AND ar.account_id = c.account_id AND ar.region = c.region
+        AND ar.region = ar.global_region
+    JOIN v_trails t ON t.snapshot_id = c.snapshot_id
+        AND t.trail_arn = c.trail_arn
+    WHERE t.delivers AND t.include_global_events = 1
+      AND (t.mgmt_reads = 1 OR t.mgmt_writes = 1)
+    ORDER BY c.snapshot_id, c.account_id, c.region, c.trail_arn
+)
+GROUP BY snapshot_id, account_id, region;

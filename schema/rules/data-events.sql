@@ -3,19 +3,18 @@
 -- rationale: Data events have no free copy: every trail that delivers them is billed $0.10 per 100,000 events, from the first event, in every account and region it covers. Data events left on after a proof of concept are a common source of unexpected cost.
 -- remediation: Remove the data selectors that are no longer needed (aws cloudtrail put-event-selectors with management events only), or scope them to the buckets and functions that need them.
 WITH scopes AS (
-    SELECT s.snapshot_id, s.trail_arn,
-        group_concat(DISTINCT s.resource_type) AS types
-    FROM (SELECT * FROM v_trail_scopes WHERE category = 'Data'
-          ORDER BY resource_type) s
-    GROUP BY s.snapshot_id, s.trail_arn
+    SELECT snapshot_id, trail_arn, group_concat(resource_type, ', ') AS types
+    FROM (SELECT DISTINCT snapshot_id, trail_arn, resource_type
+          FROM v_trail_scopes WHERE category = 'Data'
+          ORDER BY snapshot_id, trail_arn, resource_type)
+    GROUP BY snapshot_id, trail_arn
 )
 SELECT 'data-events' AS rule_id,
     'warning' AS severity,
     c.account_id,
     c.region,
     t.trail_arn AS trail_arns,
-    printf('data events on "%s": %s', t.name,
-           replace(sc.types, ',', ', ')) AS detail,
+    printf('data events on "%s": %s', t.name, sc.types) AS detail,
     NULL AS read_copies,
     NULL AS write_copies,
     NULL AS paid_copies

@@ -18,14 +18,18 @@ involved AS (
     WHERE t.delivers
       AND ((d.read_copies > 1 AND t.mgmt_reads = 1)
            OR (d.write_copies > 1 AND t.mgmt_writes = 1))
-    ORDER BY c.trail_arn
+    ORDER BY d.account_id, d.region, c.trail_arn
+),
+lists AS (
+    SELECT account_id, region, group_concat(trail_arn, ' ') AS trail_arns
+    FROM involved
+    GROUP BY account_id, region
 )
 SELECT 'duplicate-management-events' AS rule_id,
     'warning' AS severity,
     d.account_id,
     d.region,
-    (SELECT group_concat(i.trail_arn, ' ') FROM involved i
-     WHERE i.account_id = d.account_id AND i.region = d.region) AS trail_arns,
+    l.trail_arns,
     printf('%d read and %d write copies of management events: %s',
            d.read_copies, d.write_copies,
            CASE
@@ -46,4 +50,5 @@ SELECT 'duplicate-management-events' AS rule_id,
     d.write_copies,
     max(d.read_copies, d.write_copies) - 1 AS paid_copies
 FROM dup d
+JOIN lists l ON l.account_id = d.account_id AND l.region = d.region
 ORDER BY d.account_id, d.region;

@@ -51,15 +51,16 @@ WITH f AS (
     FROM v_trails t
     WHERE t.snapshot_id = :snapshot_id AND t.insights_source = 'unknown'
     UNION ALL
-    SELECT r.account_id, NULL, NULL,
+    SELECT account_id, NULL, NULL,
         printf('%d enabled region(s) not scanned: %s', count(*),
-               group_concat(r.region, ', '))
-    FROM (SELECT * FROM v_account_regions
-          WHERE snapshot_id = :snapshot_id AND scan_state = 'not_scanned'
-          ORDER BY region) r
-    JOIN v_accounts a ON a.snapshot_id = r.snapshot_id
-        AND a.account_id = r.account_id AND a.scan_status = 'scanned'
-    GROUP BY r.account_id
+               group_concat(region, ', '))
+    FROM (SELECT r.account_id, r.region FROM v_account_regions r
+          JOIN v_accounts a ON a.snapshot_id = r.snapshot_id
+              AND a.account_id = r.account_id AND a.scan_status = 'scanned'
+          WHERE r.snapshot_id = :snapshot_id
+            AND r.scan_state = 'not_scanned'
+          ORDER BY r.account_id, r.region)
+    GROUP BY account_id
     UNION ALL
     SELECT NULL, NULL, NULL,
         'the collection did not complete (manifest complete: false)'
