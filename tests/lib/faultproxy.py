@@ -60,6 +60,13 @@ def error_body(service, code, message):
         "</ErrorResponse>" % (code, message)).encode())
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # clients that go away (killed runs) are part of the tests
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -162,8 +169,7 @@ def main():
     p.add_argument("--fail-attempts", type=int, default=1)
     p.add_argument("--latency-ms", type=int, default=0)
     ARGS = p.parse_args()
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
+    srv = Server(("127.0.0.1", 0), Handler)
     with open(ARGS.port_file + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
     import os

@@ -79,7 +79,7 @@ proxy_start() {
 proxy_stop() {
     if [ -n "${PROXY_PID:-}" ]; then
         kill "$PROXY_PID" 2>/dev/null
-        wait "$PROXY_PID" 2>/dev/null
+        wait "$PROXY_PID" 2>/dev/null || true
         PROXY_PID=
     fi
 }
