@@ -66,11 +66,11 @@ static void sb_addc(struct sbuf *b, char c)
 /* Hands the string over (owned by the caller), or NULL after a failure. */
 static char *sb_take(struct sbuf *b)
 {
-    char *p = b->has_failed ? NULL : b->p;
-    if (!p && !b->has_failed)
-        p = calloc(1, 1);
+    char *p = NULL;
     if (b->has_failed)
         free(b->p);
+    else
+        p = b->p ? b->p : calloc(1, 1);
     b->p = NULL;
     b->len = b->cap = 0;
     return p;
@@ -531,9 +531,10 @@ int sigv4_compute(struct sigv4_steps *out, const struct sigv4_request *req,
         rc = ct_error_set(err, CT_EINVAL, "sigv4: time out of range");
         goto done;
     }
-    snprintf(s.amz_date, sizeof(s.amz_date), "%04d%02d%02dT%02d%02d%02dZ",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec);
+    if (strftime(s.amz_date, sizeof(s.amz_date), "%Y%m%dT%H%M%SZ", &tm) != 16) {
+        rc = ct_error_set(err, CT_EINVAL, "sigv4: time out of range");
+        goto done;
+    }
     rc = ct_sha256_hex(s.content_sha256, req->body ? req->body : "",
                        req->body_len, err);
     if (rc)
