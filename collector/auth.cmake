@@ -19,6 +19,7 @@ int main(void)
     ini_use_stack = 0;
     ini_allow_realloc = 1;
     ini_max_line = 65536;
+    ini_allow_inline_comments = 0;
     return 0;
 }" CT_HAVE_INIH_RUNTIME_OPTIONS)
 unset(CMAKE_REQUIRED_INCLUDES)

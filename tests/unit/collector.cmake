@@ -7,3 +7,7 @@ if(TARGET ct_collector_auth)
         SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_credentials.c
         LIBS ct_collector_auth PkgConfig::JANSSON)
 endif()
+if(TARGET test_credentials AND CT_HAVE_INIH_RUNTIME_OPTIONS)
+    target_compile_definitions(test_credentials PRIVATE
+        CT_HAVE_INIH_RUNTIME_OPTIONS=1)
+endif()
