@@ -648,9 +648,10 @@ static int drain(int fd, struct proc_out *po, int is_stdout)
 }
 
 /*
- * Runs command through /bin/sh -c in its own process group, collecting
- * stdout and stderr until it exits or timeout_ms passes (then the group is
- * killed). Fills po; returns 0 when the command exited with status 0.
+ * Runs command through /bin/sh -c, collecting stdout and stderr until it
+ * exits or timeout_ms passes (then it is killed). The child stays in our
+ * process group, so that it may prompt on the terminal (MFA) and gets the
+ * user's Ctrl-C. Fills po; returns 0 when the command exited with 0.
  */
 static int process_run(struct proc_out *po, const char *command,
                        const char *profile, int timeout_ms,
@@ -688,11 +689,9 @@ static int process_run(struct proc_out *po, const char *command,
         posix_spawn_file_actions_adddup2(&fa, err_pipe[1], STDERR_FILENO) ||
         posix_spawn_file_actions_addclose(&fa, out_pipe[1]) ||
         posix_spawn_file_actions_addclose(&fa, err_pipe[1]) ||
-        posix_spawnattr_setpgroup(&attr, 0) ||
         posix_spawnattr_setsigdefault(&attr, &sigdef) ||
         posix_spawnattr_setsigmask(&attr, &sigmask) ||
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
-                                            POSIX_SPAWN_SETSIGDEF |
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF |
                                             POSIX_SPAWN_SETSIGMASK)) {
         rc = ct_error_set(err, CT_ENOMEM, "cannot prepare credential_process");
         goto done;
@@ -780,7 +779,7 @@ static int process_run(struct proc_out *po, const char *command,
     }
 done:
     if (pid > 0 && !is_reaped) {
-        kill(-pid, SIGKILL);
+        kill(pid, SIGKILL);
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
             ;
     }
@@ -983,9 +982,11 @@ static int resolve_role(struct ct_credentials *out, struct creds_chain *ch,
         return ct_error_set(err, CT_EAUTH,
                             "profile '%s' has role_arn but no source_profile",
                             profile);
-    if (duration_s &&
-        (rc = parse_duration(&duration, profile, duration_s, err)) != 0)
-        return rc;
+    if (duration_s) {
+        rc = parse_duration(&duration, profile, duration_s, err);
+        if (rc)
+            return rc;
+    }
     if (!ch->opt || !ch->opt->assume_role)
         return ct_error_set(err, CT_EINVAL,
                             "profile '%s' needs sts:AssumeRole, which this "

@@ -563,7 +563,7 @@ static void test_credentials_process_bad_json(void **state)
 static void test_credentials_process_timeout(void **state)
 {
     struct fixture *fx = *state;
-    write_script(fx, "sleep 30");
+    write_script(fx, "exec sleep 30");
     struct creds_result r = CREDS_RESULT_INIT;
     struct ct_error err = CT_ERROR_INIT;
     struct creds_options o = options(fx, "proc");

@@ -95,8 +95,10 @@ static char *read_text(const char *path)
         return NULL;
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
-    size_t n;
-    while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+    while (buf) {
+        size_t n = fread(buf + len, 1, cap - len - 1, f);
+        if (n == 0)
+            break;
         len += n;
         if (cap - len - 1 == 0) {
             char *p = realloc(buf, cap * 2);
@@ -109,6 +111,7 @@ static char *read_text(const char *path)
             cap *= 2;
         }
     }
+    assert_false(ferror(f));
     fclose(f);
     if (buf)
         buf[len] = '\0';
@@ -258,8 +261,10 @@ static char **list_dirs(const char *dir, size_t *n_out)
     size_t n = 0, cap = 64;
     char **names = calloc(cap + 1, sizeof(*names));
     assert_non_null(names);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
+    for (;;) {
+        struct dirent *e = readdir(d);
+        if (!e)
+            break;
         if (e->d_name[0] == '.')
             continue;
         char path[1024];
