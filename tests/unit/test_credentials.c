@@ -621,6 +621,11 @@ static void test_credentials_none_found(void **state)
     assert_non_null(strstr(msg, "no AWS credentials found; tried: "
                                 "environment (AWS_ACCESS_KEY_ID not set); "
                                 "profile 'default' (no credentials in it)"));
+    /* no options at all: the same chain with every default */
+    struct creds_result r = CREDS_RESULT_INIT;
+    struct ct_error err = CT_ERROR_INIT;
+    assert_int_equal(creds_resolve(&r, NULL, &err), CT_EAUTH);
+    assert_non_null(strstr(err.message, "no AWS credentials found"));
     /* files that do not exist are not an error */
     unsetenv("AWS_CONFIG_FILE");
     unsetenv("AWS_SHARED_CREDENTIALS_FILE");
@@ -651,6 +656,8 @@ static void test_credentials_bad_ini_line(void **state)
 static void test_credentials_warns_group_readable(void **state)
 {
     struct fixture *fx = *state;
+    /* a readable config file without secrets is fine */
+    write_file(fx->config, "[default]\nregion = us-east-1\n", 0644);
     write_file(fx->credentials,
                "[default]\naws_access_key_id = AKID\n"
                "aws_secret_access_key = " SECRET "\n",
