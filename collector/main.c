@@ -271,6 +271,7 @@ int main(int argc, char **argv)
     progress_init(&pr, stderr, verbose);
     so.log = progress_log;
     so.progress = progress_update;
+    so.warn = progress_warn;
     so.cb_ctx = &pr;
     so.stop = &g_stop;
 

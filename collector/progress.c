@@ -47,3 +47,10 @@ void progress_log(void *ctx, const char *line)
     progress_clear(p);
     fprintf(p->out, "ctcollect: %s\n", line);
 }
+
+void progress_warn(void *ctx, const char *msg)
+{
+    struct progress *p = ctx;
+    progress_clear(p);
+    fprintf(p->out, "ctcollect: warning: %s\n", msg);
+}

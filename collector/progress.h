@@ -25,6 +25,9 @@ void progress_update(void *ctx, const struct scan_progress *sp);
 /* aws_log_fn for --verbose. */
 void progress_log(void *ctx, const char *line);
 
+/* A warning line (always shown). */
+void progress_warn(void *ctx, const char *msg);
+
 /* Clears the status line (before other messages). */
 void progress_clear(struct progress *p);
 

@@ -925,7 +925,13 @@ int scan_run(json_t **manifest, struct scan_summary *summary,
     /* a provisional home region for role_arn profiles; fixed below */
     snprintf(s.home, sizeof(s.home), "%s",
              opt->n_regions ? opt->regions[0] : "us-east-1");
-    struct creds_options cro = {opt->profile, assume_role_sync, &s};
+    struct creds_options cro;
+    memset(&cro, 0, sizeof(cro));
+    cro.profile = opt->profile;
+    cro.assume_role = assume_role_sync;
+    cro.assume_role_ctx = &s;
+    cro.warn = opt->warn;
+    cro.warn_ctx = opt->cb_ctx;
     rc = creds_resolve(&s.cr, &cro, err);
     if (rc) {
         if (rc != CT_EINVAL || !(opt->stop && *opt->stop))

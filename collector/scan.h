@@ -49,6 +49,7 @@ struct scan_options {
     struct http_transport *transport;    /* NULL: libcurl; borrowed */
     aws_log_fn log;                      /* --verbose lines; may be NULL */
     scan_progress_fn progress;           /* may be NULL */
+    aws_log_fn warn;                     /* credential warnings; may be NULL */
     void *cb_ctx;
     volatile sig_atomic_t *stop;         /* set by a signal handler */
 };

@@ -3,6 +3,7 @@
 
   check_snapshot.py verify SNAP            manifest format and every hash
   check_snapshot.py expect SNAP SEED.json [--regions r1,r2] [--denied ACCT]
+                                           [--caller ARN-PART]
                                            the seeded organization's members
   check_snapshot.py same SNAP_A SNAP_B     same members and JSON content
                                            (manifest, moto's random
@@ -71,7 +72,7 @@ def verify(snap):
     print("ok: %d members verified" % len(m))
 
 
-def expect(snap, seed, regions, denied):
+def expect(snap, seed, regions, denied, caller):
     m = load(snap)
     mgmt, members = seed["management"], seed["members"]
     regions = regions.split(",")
@@ -109,7 +110,7 @@ def expect(snap, seed, regions, denied):
         if "accounts/%s/aliases.json" % a in m:
             fail("alias read from a member account")
     ident = json.loads(m["accounts/%s/identity.json" % mgmt])
-    if ident["Account"] != mgmt or not ident["Arn"].endswith(":user/auditor"):
+    if ident["Account"] != mgmt or caller not in ident["Arn"]:
         fail("caller identity %s" % ident)
     if json.loads(m["accounts/%s/aliases.json" % mgmt]) != {
             "AccountAliases": ["org-management"]}:
@@ -186,14 +187,16 @@ def main():
     elif cmd == "expect":
         seed = json.load(open(sys.argv[3]))
         args = sys.argv[4:]
-        regions, denied = "us-east-1", []
+        regions, denied, caller = "us-east-1", [], ":user/auditor"
         while args:
             if args[0] == "--regions":
                 regions = args[1]
             elif args[0] == "--denied":
                 denied = args[1].split(",")
+            elif args[0] == "--caller":
+                caller = args[1]
             args = args[2:]
-        expect(sys.argv[2], seed, regions, denied)
+        expect(sys.argv[2], seed, regions, denied, caller)
     elif cmd == "same":
         same(sys.argv[2], sys.argv[3])
     elif cmd == "count":
