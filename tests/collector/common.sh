@@ -4,6 +4,7 @@
 set -euo pipefail
 export LC_ALL=C
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export HERE
 LIB=$HERE/../lib
 . "$LIB/moto.sh"
 moto_require

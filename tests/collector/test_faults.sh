@@ -9,8 +9,9 @@
 stats() { curl -sf "$PROXY_URL/__proxy/stats"; }
 jq_py() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
-# 1. reference: only the denied AssumeRole
-proxy_start --deny-assume "$INVITED"
+# 1. reference: only the denied AssumeRole (and AWS's answer for a trail
+#    without Insights, which moto does not give)
+proxy_start --deny-assume "$INVITED" --aws-insights
 "$CTCOLLECT" --endpoint-url "$PROXY_URL" --org --role-name CtAuditRole \
     --region "$REGIONS" -o "$WORK/ref.tgz" 2>"$WORK/ref.err" \
     || { cat "$WORK/ref.err"; fail "reference run"; }
@@ -19,6 +20,18 @@ grep -q "warning: 1 errors recorded" "$WORK/ref.err" || fail "no warning line"
 $CHECK verify "$WORK/ref.tgz"
 $CHECK expect "$WORK/ref.tgz" "$WORK/seed.json" --regions "$REGIONS" \
     --denied "$INVITED"
+python3 - "$WORK/ref.tgz" "$MGMT" <<'PY' || fail "InsightNotEnabledException"
+import json, sys
+sys.path.insert(0, __import__("os").environ["HERE"])
+import check_snapshot as c
+m = c.load(sys.argv[1])
+k = "accounts/%s/eu-west-1/trails/%s/mgmt-local/get-insight-selectors.json" % (
+    sys.argv[2], sys.argv[2])
+want = {"TrailARN": "arn:aws:cloudtrail:eu-west-1:%s:trail/mgmt-local"
+        % sys.argv[2], "InsightSelectors": []}
+assert json.loads(m[k]) == want, m[k]
+print("ok: InsightNotEnabledException stored as no Insights")
+PY
 s=$(stats)
 req=$(echo "$s" | jq_py 'd["requests"]')
 conn=$(echo "$s" | jq_py 'd["connections"]')
@@ -28,7 +41,7 @@ proxy_stop
 
 # 2. throttling and 500s on about half of the requests, twice each
 proxy_start --deny-assume "$INVITED" --throttle-pct 30 --error-pct 20 \
-    --fail-attempts 2
+    --fail-attempts 2 --aws-insights
 "$CTCOLLECT" --endpoint-url "$PROXY_URL" --org --role-name CtAuditRole \
     --region "$REGIONS" -o "$WORK/faulty.tgz" --concurrency 8 \
     2>"$WORK/faulty.err" || { cat "$WORK/faulty.err"; fail "faulty run"; }

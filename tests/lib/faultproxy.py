@@ -11,6 +11,9 @@ Usage: faultproxy.py --target URL --port-file FILE [options]
   --error-pct N              N% of distinct requests get HTTP 500 first
   --fail-attempts K          how many first attempts fail (default 1)
   --latency-ms N             added latency per request (benchmarks)
+  --aws-insights             answer GetInsightSelectors for a trail without
+                             Insights the way AWS does (400
+                             InsightNotEnabledException; moto answers 200)
 
 The proxy speaks HTTP/1.1 with keep-alive to its clients (moto does not),
 so that connection reuse can be observed. GET /__proxy/stats answers
@@ -134,9 +137,9 @@ class Handler(BaseHTTPRequestHandler):
                 ctype, b = error_body(service, "InternalFailure",
                                       "injected server error")
                 return self.reply(500, ctype, b)
-        self.forward(body)
+        self.forward(body, op)
 
-    def forward(self, body):
+    def forward(self, body, op):
         u = urllib.parse.urlsplit(ARGS.target)
         conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
         headers = {k: v for k, v in self.headers.items()
@@ -145,6 +148,14 @@ class Handler(BaseHTTPRequestHandler):
             conn.request("POST", self.path, body=body, headers=headers)
             r = conn.getresponse()
             data = r.read()
+            if ARGS.aws_insights and op == "GetInsightSelectors" and \
+                    r.status == 200 and \
+                    not json.loads(data).get("InsightSelectors"):
+                arn = json.loads(body).get("TrailName", "")
+                ctype, b = error_body(
+                    "cloudtrail", "InsightNotEnabledException",
+                    "Trail %s does not have Insights enabled." % arn)
+                return self.reply(400, ctype, b)
             self.send_response(r.status)
             for k, v in r.getheaders():
                 if k.lower() not in ("connection", "content-length",
@@ -168,6 +179,7 @@ def main():
     p.add_argument("--error-pct", type=int, default=0)
     p.add_argument("--fail-attempts", type=int, default=1)
     p.add_argument("--latency-ms", type=int, default=0)
+    p.add_argument("--aws-insights", action="store_true")
     ARGS = p.parse_args()
     srv = Server(("127.0.0.1", 0), Handler)
     with open(ARGS.port_file + ".tmp", "w") as f:
