@@ -33,7 +33,7 @@ struct host {
 struct lane;
 
 struct call {
-    struct call *next;     /* in lane->queue */
+    struct call *next; /* in lane->queue */
     struct aws_client *client;
     struct lane *lane;
     size_t host_index;
@@ -53,7 +53,7 @@ struct call {
 
 struct lane {
     char *key;
-    struct call *queue;    /* FIFO: head first */
+    struct call *queue; /* FIFO: head first */
     size_t n_in_flight;
 };
 
@@ -61,8 +61,8 @@ struct aws_client {
     struct aws_client_options opt;
     struct http_transport own_transport;
     struct http_transport *tr;
-    char url_base[512];    /* endpoint_url without trailing '/' */
-    char url_host[256];    /* host[:port] of endpoint_url */
+    char url_base[512]; /* endpoint_url without trailing '/' */
+    char url_host[256]; /* host[:port] of endpoint_url */
     struct lane **lanes;
     size_t n_lanes, cap_lanes, cursor;
     struct host *hosts;
@@ -130,8 +130,7 @@ int aws_endpoint(char *host, size_t host_size, char *sign_region,
         iam_host = "iam.us-gov.amazonaws.com";
         org_region = "us-gov-west-1";
     } else {
-        return ct_error_set(err, CT_EINVAL, "unsupported partition '%s'",
-                            part);
+        return ct_error_set(err, CT_EINVAL, "unsupported partition '%s'", part);
     }
     switch (s) {
     case AWS_IAM:
@@ -148,9 +147,8 @@ int aws_endpoint(char *host, size_t host_size, char *sign_region,
                      suffix);
         break;
     }
-    if (n < 0 || (size_t)n >= host_size
-        || (size_t)snprintf(sign_region, region_size, "%s", region)
-               >= region_size)
+    if (n < 0 || (size_t)n >= host_size ||
+        (size_t)snprintf(sign_region, region_size, "%s", region) >= region_size)
         return ct_error_set(err, CT_ELIMIT, "endpoint name too long");
     return 0;
 }
@@ -161,9 +159,9 @@ int aws_urlencode(char *out, size_t size, const char *s, struct ct_error *err)
     size_t o = 0;
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
-        int plain = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z')
-                    || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'
-                    || ch == '.' || ch == '~';
+        int plain = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+                    ch == '.' || ch == '~';
         if (o + (plain ? 1 : 3) >= size)
             return ct_error_set(err, CT_ELIMIT, "value too long");
         if (plain) {
@@ -183,11 +181,19 @@ int aws_urlencode(char *out, size_t size, const char *s, struct ct_error *err)
 int aws_is_throttle(const char *code)
 {
     static const char *const codes[] = {
-        "Throttling", "ThrottlingException", "ThrottledException",
-        "RequestThrottledException", "TooManyRequestsException",
-        "ProvisionedThroughputExceededException", "TransactionInProgressException",
-        "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException",
-        "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
         "EC2ThrottledException"};
     for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
         if (strcmp(code, codes[i]) == 0)
@@ -197,10 +203,14 @@ int aws_is_throttle(const char *code)
 
 static int is_transient_code(const char *code)
 {
-    static const char *const codes[] = {
-        "RequestTimeout", "RequestTimeoutException", "InternalError",
-        "InternalFailure", "InternalServerError", "ServiceUnavailable",
-        "ServiceUnavailableException", "IDPCommunicationError"};
+    static const char *const codes[] = {"RequestTimeout",
+                                        "RequestTimeoutException",
+                                        "InternalError",
+                                        "InternalFailure",
+                                        "InternalServerError",
+                                        "ServiceUnavailable",
+                                        "ServiceUnavailableException",
+                                        "IDPCommunicationError"};
     for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
         if (strcmp(code, codes[i]) == 0)
             return 1;
@@ -271,7 +281,8 @@ static int parse_endpoint_url(struct aws_client *c, const char *url,
 {
     const char *p = strstr(url, "://");
     size_t n = strlen(url);
-    if (!p || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
+    if (!p ||
+        (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
         return ct_error_set(err, CT_EINVAL,
                             "endpoint url must start with http:// or https://");
     while (n > 0 && url[n - 1] == '/')
@@ -308,8 +319,8 @@ int aws_client_new(struct aws_client **out,
         c->opt.base_delay_ms = DEFAULT_BASE_MS;
     if (c->opt.max_delay_ms < 1)
         c->opt.max_delay_ms = DEFAULT_CAP_MS;
-    c->rng = (uint64_t)time(NULL) * 6364136223846793005ULL
-             ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)c;
+    c->rng = (uint64_t)time(NULL) * 6364136223846793005ULL ^
+             (uint64_t)getpid() ^ (uint64_t)(uintptr_t)c;
     if (!c->rng)
         c->rng = 88172645463325252ULL;
     if (opt->endpoint_url) {
@@ -446,8 +457,7 @@ int aws_call_start(struct aws_client *c, const struct aws_call_spec *spec,
     }
     snprintf(k->operation, sizeof(k->operation), "%s", spec->operation);
     rc = aws_endpoint(k->host_name, sizeof(k->host_name), k->sign_region,
-                      sizeof(k->sign_region), spec->service, spec->region,
-                      err);
+                      sizeof(k->sign_region), spec->service, spec->region, err);
     if (rc)
         goto done;
     cap = strlen(params) + 128;
@@ -457,8 +467,8 @@ int aws_call_start(struct aws_client *c, const struct aws_call_spec *spec,
         goto done;
     }
     if (is_json_service(spec->service)) {
-        k->body_len = (size_t)snprintf(k->body, cap, "%s",
-                                       *params ? params : "{}");
+        k->body_len =
+            (size_t)snprintf(k->body, cap, "%s", *params ? params : "{}");
     } else {
         const char *version = spec->service == AWS_STS   ? "2011-06-15"
                               : spec->service == AWS_IAM ? "2010-05-08"
@@ -507,9 +517,10 @@ static void call_send(struct aws_client *c, struct call *k)
     struct sigv4_signed sig = SIGV4_SIGNED_INIT;
     struct ct_error err = CT_ERROR_INIT;
     const char *host = c->url_base[0] ? c->url_host : k->host_name;
-    const char *ctype = is_json_service(k->service)
-                            ? "application/x-amz-json-1.1"
-                            : "application/x-www-form-urlencoded; charset=utf-8";
+    const char *ctype =
+        is_json_service(k->service)
+            ? "application/x-amz-json-1.1"
+            : "application/x-www-form-urlencoded; charset=utf-8";
     char ctype_hdr[96];
 
     if (c->url_base[0])
@@ -527,13 +538,13 @@ static void call_send(struct aws_client *c, struct call *k)
         sh[n_sh].name = "X-Amz-Target";
         sh[n_sh++].value = target;
     }
-    struct sigv4_request req = {"POST", host, "/", "", sh, n_sh, k->body,
-                                k->body_len};
+    struct sigv4_request req = {"POST", host, "/",     "",
+                                sh,     n_sh, k->body, k->body_len};
     k->attempts++;
     c->stats.calls++;
-    if (!k->creds || !k->creds->access_key_id
-        || sigv4_sign(&sig, &req, k->creds, k->sign_region,
-                      service_names[k->service], time(NULL), &err)) {
+    if (!k->creds || !k->creds->access_key_id ||
+        sigv4_sign(&sig, &req, k->creds, k->sign_region,
+                   service_names[k->service], time(NULL), &err)) {
         struct aws_result res;
         memset(&res, 0, sizeof(res));
         snprintf(res.code, sizeof(res.code), "SigningError");
@@ -564,8 +575,8 @@ static void call_send(struct aws_client *c, struct call *k)
             hdrs[n_hdrs++] = token_hdr;
         }
     }
-    struct http_request hr = {"POST", url, hdrs, n_hdrs, k->body, k->body_len,
-                              30000};
+    struct http_request hr = {"POST",  url,         hdrs, n_hdrs,
+                              k->body, k->body_len, 30000};
     k->sent_ms = now_ms();
     int rc = token_hdr || !k->creds->session_token
                  ? c->tr->start(c->tr->impl, &hr, on_http_done, k, &err)
@@ -624,9 +635,9 @@ static void on_http_done(void *ctx, struct http_response *resp)
         if (!res.code[0])
             snprintf(res.code, sizeof(res.code), "HTTP%ld", resp->status);
         throttled = aws_is_throttle(res.code) || resp->status == 429;
-        retry = throttled || is_transient_code(res.code)
-                || resp->status == 500 || resp->status == 502
-                || resp->status == 503 || resp->status == 504;
+        retry = throttled || is_transient_code(res.code) ||
+                resp->status == 500 || resp->status == 502 ||
+                resp->status == 503 || resp->status == 504;
     }
     emit_log(c, "%s %s %s -> %ld%s%s (attempt %d, %lld ms)",
              service_names[k->service], k->sign_region, k->operation,
@@ -692,11 +703,11 @@ static long long dispatch(struct aws_client *c)
 {
     long long now = now_ms(), next_due = 0;
     int progress = 1;
-    while (progress && c->n_in_flight < (size_t)c->opt.concurrency
-           && c->n_queued > 0) {
+    while (progress && c->n_in_flight < (size_t)c->opt.concurrency &&
+           c->n_queued > 0) {
         progress = 0;
-        for (size_t i = 0; i < c->n_lanes
-                           && c->n_in_flight < (size_t)c->opt.concurrency;
+        for (size_t i = 0;
+             i < c->n_lanes && c->n_in_flight < (size_t)c->opt.concurrency;
              i++) {
             struct lane *l = c->lanes[(c->cursor + i) % c->n_lanes];
             if (!l->queue)
@@ -736,7 +747,8 @@ int aws_client_run(struct aws_client *c, const int *until_flag,
                    struct ct_error *err)
 {
     for (;;) {
-        if (until_flag ? *until_flag : (c->n_queued == 0 && c->n_in_flight == 0))
+        if (until_flag ? *until_flag
+                       : (c->n_queued == 0 && c->n_in_flight == 0))
             return 0;
         if (c->opt.stop && *c->opt.stop)
             return ct_error_set(err, CT_EINVAL, "interrupted");
@@ -747,7 +759,8 @@ int aws_client_run(struct aws_client *c, const int *until_flag,
             wait = next_due > now ? (int)(next_due - now) : 0;
         if (c->n_in_flight == 0) {
             if (wait > 0) {
-                struct timespec ts = {wait / 1000, (long)(wait % 1000) * 1000000L};
+                struct timespec ts = {wait / 1000,
+                                      (long)(wait % 1000) * 1000000L};
                 nanosleep(&ts, NULL);
             }
         } else {

@@ -42,13 +42,13 @@ int aws_endpoint(char *host, size_t host_size, char *sign_region,
 /* Outcome of a call, after retries. Borrowed by the done callback; the
  * callback may take body (set it to NULL; free() it later). */
 struct aws_result {
-    int ok;                /* 1: HTTP 2xx */
-    long http_status;      /* 0 when no response arrived */
+    int ok;           /* 1: HTTP 2xx */
+    long http_status; /* 0 when no response arrived */
     int attempts;
-    char *body;            /* NUL-terminated response body; NULL if none */
+    char *body; /* NUL-terminated response body; NULL if none */
     size_t body_len;
-    char code[128];        /* AWS error code, or "RequestError" */
-    char message[512];     /* AWS error message or transport error */
+    char code[128];    /* AWS error code, or "RequestError" */
+    char message[512]; /* AWS error message or transport error */
 };
 
 typedef void (*aws_done_fn)(void *ctx, struct aws_result *res);
@@ -57,23 +57,23 @@ typedef void (*aws_log_fn)(void *ctx, const char *line);
 typedef void (*aws_tick_fn)(void *ctx);
 
 struct aws_client_options {
-    const char *endpoint_url;  /* NULL: real AWS endpoints */
-    int concurrency;           /* requests in flight, >= 1 */
-    int max_attempts;          /* >= 1; 0 for the default (6) */
-    int base_delay_ms;         /* backoff base; 0 for the default (100) */
-    int max_delay_ms;          /* backoff cap; 0 for the default (10000) */
+    const char *endpoint_url; /* NULL: real AWS endpoints */
+    int concurrency;          /* requests in flight, >= 1 */
+    int max_attempts;         /* >= 1; 0 for the default (6) */
+    int base_delay_ms;        /* backoff base; 0 for the default (100) */
+    int max_delay_ms;         /* backoff cap; 0 for the default (10000) */
     struct http_transport *transport; /* NULL: libcurl; borrowed otherwise */
-    aws_log_fn log;            /* may be NULL */
-    aws_tick_fn tick;          /* called about 5 times a second; may be NULL */
+    aws_log_fn log;                   /* may be NULL */
+    aws_tick_fn tick; /* called about 5 times a second; may be NULL */
     void *cb_ctx;
     volatile sig_atomic_t *stop; /* run() returns CT_EINVAL soon after *stop */
 };
 
 struct aws_stats {
-    unsigned long calls;       /* HTTP requests sent, retries included */
+    unsigned long calls; /* HTTP requests sent, retries included */
     unsigned long retries;
-    unsigned long throttles;   /* throttling answers seen */
-    unsigned long failed;      /* calls that failed after retries */
+    unsigned long throttles; /* throttling answers seen */
+    unsigned long failed;    /* calls that failed after retries */
 };
 
 struct aws_client;
@@ -86,14 +86,14 @@ void aws_client_stats(struct aws_stats *out, const struct aws_client *c);
 
 struct aws_call_spec {
     enum aws_service service;
-    const char *operation;     /* "DescribeTrails" */
-    const char *region;        /* region of the call (any region of the
-                                * partition for global services) */
-    const char *params;        /* JSON body, or "&K=V..." form fields (values
-                                * already URL-encoded) for the query protocol;
-                                * NULL for none */
+    const char *operation; /* "DescribeTrails" */
+    const char *region;    /* region of the call (any region of the
+                            * partition for global services) */
+    const char *params;    /* JSON body, or "&K=V..." form fields (values
+                            * already URL-encoded) for the query protocol;
+                            * NULL for none */
     const struct ct_credentials *creds; /* borrowed until done runs */
-    const char *lane;          /* fairness key, copied ("<account>/<region>") */
+    const char *lane; /* fairness key, copied ("<account>/<region>") */
 };
 
 /* Queues a call. done(ctx, res) runs exactly once from aws_client_run (also

@@ -13,8 +13,8 @@
 
 static int name_is(const xmlNode *n, const char *name)
 {
-    return n->type == XML_ELEMENT_NODE
-           && strcmp((const char *)n->name, name) == 0;
+    return n->type == XML_ELEMENT_NODE &&
+           strcmp((const char *)n->name, name) == 0;
 }
 
 static xmlNode *child(const xmlNode *n, const char *name)
@@ -52,15 +52,15 @@ static xmlDoc *parse(const char *body, size_t len, struct ct_error *err)
     xmlDoc *doc = NULL;
     if (len > 0 && len < (size_t)2147483647)
         doc = xmlReadMemory(body, (int)len, NULL, NULL,
-                            XML_PARSE_NONET | XML_PARSE_NOERROR
-                                | XML_PARSE_NOWARNING);
+                            XML_PARSE_NONET | XML_PARSE_NOERROR |
+                                XML_PARSE_NOWARNING);
     if (!doc)
         ct_error_set(err, CT_EPARSE, "response is not XML");
     return doc;
 }
 
-void awsxml_error(char *code, size_t code_size, char *message,
-                  size_t msg_size, const char *body, size_t len)
+void awsxml_error(char *code, size_t code_size, char *message, size_t msg_size,
+                  const char *body, size_t len)
 {
     code[0] = message[0] = '\0';
     xmlDoc *doc = parse(body, len, NULL);
@@ -108,9 +108,9 @@ int awsxml_caller_identity(json_t **out, const char *body, size_t len,
         rc = ct_error_set(err, CT_ENOMEM, "out of memory");
         goto done;
     }
-    if ((rc = add_text(obj, "UserId", r, "UserId", err)) != 0
-        || (rc = add_text(obj, "Account", r, "Account", err)) != 0
-        || (rc = add_text(obj, "Arn", r, "Arn", err)) != 0)
+    if ((rc = add_text(obj, "UserId", r, "UserId", err)) != 0 ||
+        (rc = add_text(obj, "Account", r, "Account", err)) != 0 ||
+        (rc = add_text(obj, "Arn", r, "Arn", err)) != 0)
         goto done;
     if (!json_object_get(obj, "Account")) {
         rc = ct_error_set(err, CT_EPARSE, "GetCallerIdentity without Account");
@@ -191,9 +191,9 @@ int awsxml_regions(json_t **out, const char *body, size_t len,
             rc = ct_error_set(err, CT_ENOMEM, "out of memory");
             goto done;
         }
-        if ((rc = add_text(reg, "Endpoint", it, "regionEndpoint", err)) != 0
-            || (rc = add_text(reg, "RegionName", it, "regionName", err)) != 0
-            || (rc = add_text(reg, "OptInStatus", it, "optInStatus", err)) != 0)
+        if ((rc = add_text(reg, "Endpoint", it, "regionEndpoint", err)) != 0 ||
+            (rc = add_text(reg, "RegionName", it, "regionName", err)) != 0 ||
+            (rc = add_text(reg, "OptInStatus", it, "optInStatus", err)) != 0)
             goto done;
         if (!json_object_get(reg, "RegionName")) {
             rc = ct_error_set(err, CT_EPARSE, "region without regionName");
@@ -213,7 +213,8 @@ done:
 static time_t parse_expiration(const char *s)
 {
     int y, mo, d, h, mi, se;
-    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &se) != 6)
+    if (!s ||
+        sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &se) != 6)
         return 0;
     /* days from civil (Howard Hinnant), avoiding non-POSIX timegm */
     y -= mo <= 2;
@@ -233,8 +234,8 @@ static void free_secret(char *s)
     }
 }
 
-int awsxml_assume_role(struct ct_credentials *out, const char *body,
-                       size_t len, struct ct_error *err)
+int awsxml_assume_role(struct ct_credentials *out, const char *body, size_t len,
+                       struct ct_error *err)
 {
     struct ct_credentials c = CT_CREDENTIALS_INIT;
     char *ak = NULL, *sk = NULL, *tok = NULL, *exp = NULL;
@@ -248,7 +249,8 @@ int awsxml_assume_role(struct ct_credentials *out, const char *body,
     tok = child_text(cr, "SessionToken");
     exp = child_text(cr, "Expiration");
     if (!ak || !sk || !*ak || !*sk) {
-        rc = ct_error_set(err, CT_EPARSE, "AssumeRole answer has no credentials");
+        rc = ct_error_set(err, CT_EPARSE,
+                          "AssumeRole answer has no credentials");
         goto done;
     }
     c.access_key_id = strdup(ak);
@@ -256,8 +258,8 @@ int awsxml_assume_role(struct ct_credentials *out, const char *body,
     c.session_token = tok && *tok ? strdup(tok) : NULL;
     c.expiration = parse_expiration(exp);
     c.provider = "assume-role";
-    if (!c.access_key_id || !c.secret_access_key
-        || (tok && *tok && !c.session_token)) {
+    if (!c.access_key_id || !c.secret_access_key ||
+        (tok && *tok && !c.session_token)) {
         rc = ct_error_set(err, CT_ENOMEM, "out of memory");
         goto done;
     }

@@ -15,8 +15,8 @@
 
 /* <Error><Code/><Message/></Error> anywhere in body (query and EC2
  * envelopes). Leaves code/message empty when not found. */
-void awsxml_error(char *code, size_t code_size, char *message,
-                  size_t msg_size, const char *body, size_t len);
+void awsxml_error(char *code, size_t code_size, char *message, size_t msg_size,
+                  const char *body, size_t len);
 
 /* GetCallerIdentity -> {"UserId","Account","Arn"}. Owned: json_decref. */
 int awsxml_caller_identity(json_t **out, const char *body, size_t len,
@@ -33,7 +33,7 @@ int awsxml_regions(json_t **out, const char *body, size_t len,
 
 /* AssumeRole -> temporary credentials (owned by out; release with
  * ct_credentials_release). Never copies secrets anywhere else. */
-int awsxml_assume_role(struct ct_credentials *out, const char *body,
-                       size_t len, struct ct_error *err);
+int awsxml_assume_role(struct ct_credentials *out, const char *body, size_t len,
+                       struct ct_error *err);
 
 #endif

@@ -240,7 +240,8 @@ int http_curl_new(struct http_transport *out, long max_connections,
         free(c);
         return ct_error_set(err, CT_ENOMEM, "cannot create curl multi handle");
     }
-    curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, max_connections);
+    curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                      max_connections);
     curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, max_connections);
     curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
     out->impl = c;

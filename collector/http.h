@@ -14,29 +14,29 @@
 /* A request. Everything is borrowed for the duration of start(): the
  * transport copies what it keeps. */
 struct http_request {
-    const char *method;        /* "POST" */
-    const char *url;           /* "https://host/path" */
+    const char *method;         /* "POST" */
+    const char *url;            /* "https://host/path" */
     const char *const *headers; /* "Name: value" lines */
     size_t n_headers;
     const char *body;
     size_t body_len;
-    long timeout_ms;           /* whole transfer; 0 for the default */
+    long timeout_ms; /* whole transfer; 0 for the default */
 };
 
 enum http_failure {
-    HTTP_OK = 0,        /* a response arrived (any status) */
-    HTTP_ERETRYABLE,    /* reset, timeout, refused, empty reply... */
-    HTTP_EFATAL         /* bad URL, TLS verification, out of memory... */
+    HTTP_OK = 0,     /* a response arrived (any status) */
+    HTTP_ERETRYABLE, /* reset, timeout, refused, empty reply... */
+    HTTP_EFATAL      /* bad URL, TLS verification, out of memory... */
 };
 
 /* A completed transfer. Borrowed by the done callback: valid only during the
  * call (the callback copies or steals body by setting it to NULL). */
 struct http_response {
     enum http_failure failure;
-    long status;               /* HTTP status; 0 when failure != HTTP_OK */
-    char *body;                /* NUL-terminated, owned by the transport */
+    long status; /* HTTP status; 0 when failure != HTTP_OK */
+    char *body;  /* NUL-terminated, owned by the transport */
     size_t body_len;
-    char error[256];           /* transport error text (never request data) */
+    char error[256]; /* transport error text (never request data) */
 };
 
 typedef void (*http_done_fn)(void *ctx, struct http_response *resp);

@@ -38,8 +38,10 @@ static const char usage_text[] =
     "Collects CloudTrail configuration (read-only AWS calls) into a snapshot\n"
     "for `ctaudit load`.\n"
     "\n"
-    "  --profile P            credentials profile (default: AWS_PROFILE or default)\n"
-    "  --region r1,r2         scan only these regions (default: each account's\n"
+    "  --profile P            credentials profile (default: AWS_PROFILE or "
+    "default)\n"
+    "  --region r1,r2         scan only these regions (default: each "
+    "account's\n"
     "                         enabled regions, from ec2 DescribeRegions)\n"
     "  --org                  scan every ACTIVE account of the organization\n"
     "  --role-name NAME       role assumed in member accounts\n"
@@ -49,13 +51,15 @@ static const char usage_text[] =
     "  --exclude-accounts id,... with --org: skip these accounts\n"
     "  --concurrency N        requests in flight (default 32)\n"
     "  --endpoint-url URL     send every call to URL (tests, VPC endpoints)\n"
-    "  -o FILE                output: .tar.gz/.tgz (default), .tar.zst, .tar.xz,\n"
+    "  -o FILE                output: .tar.gz/.tgz (default), .tar.zst, "
+    ".tar.xz,\n"
     "                         .tar, or DIR/ for a directory; default\n"
     "                         ctaudit-snapshot-<account>-<UTC time>.tar.gz\n"
     "  --verbose              log every call (never credentials) on stderr\n"
     "  --help                 this text\n"
     "\n"
-    "Exit status: 0 snapshot written (failed calls, if any, are recorded in it\n"
+    "Exit status: 0 snapshot written (failed calls, if any, are recorded in "
+    "it\n"
     "and counted in a warning), 1 operational error (no credentials, caller\n"
     "unknown, nothing could be collected, output not writable, interrupted),\n"
     "2 usage error.\n";
@@ -115,9 +119,19 @@ static int usage_error(const char *fmt, ...)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_PROFILE = 256, OPT_REGION, OPT_ORG, OPT_ROLE, OPT_EXTID,
-           OPT_ACCOUNTS, OPT_EXCLUDE, OPT_CONC, OPT_ENDPOINT, OPT_VERBOSE,
-           OPT_HELP };
+    enum {
+        OPT_PROFILE = 256,
+        OPT_REGION,
+        OPT_ORG,
+        OPT_ROLE,
+        OPT_EXTID,
+        OPT_ACCOUNTS,
+        OPT_EXCLUDE,
+        OPT_CONC,
+        OPT_ENDPOINT,
+        OPT_VERBOSE,
+        OPT_HELP
+    };
     static const struct option longopts[] = {
         {"profile", required_argument, NULL, OPT_PROFILE},
         {"region", required_argument, NULL, OPT_REGION},
@@ -187,16 +201,16 @@ int main(int argc, char **argv)
             errno = 0;
             long n = strtol(optarg, &end, 10);
             if (errno || !end || *end || n < 1 || n > 1024) {
-                status = usage_error("invalid --concurrency '%s' (1-1024)",
-                                     optarg);
+                status =
+                    usage_error("invalid --concurrency '%s' (1-1024)", optarg);
                 goto done;
             }
             so.concurrency = (int)n;
             break;
         }
         case OPT_ENDPOINT:
-            if (strncmp(optarg, "http://", 7) != 0
-                && strncmp(optarg, "https://", 8) != 0) {
+            if (strncmp(optarg, "http://", 7) != 0 &&
+                strncmp(optarg, "https://", 8) != 0) {
                 status = usage_error("invalid --endpoint-url '%s'", optarg);
                 goto done;
             }
@@ -238,7 +252,8 @@ int main(int argc, char **argv)
             goto done;
         }
     if ((accounts.n || exclude.n) && !so.org) {
-        status = usage_error("%s", "--accounts and --exclude-accounts need --org");
+        status =
+            usage_error("%s", "--accounts and --exclude-accounts need --org");
         goto done;
     }
     if ((so.role_name || so.external_id) && !so.org) {

@@ -26,8 +26,8 @@ void progress_update(void *ctx, const struct scan_progress *sp)
     if (!p->is_tty)
         return;
     if (sp->accounts_total > 0 && sp->accounts_done > 0) {
-        double left = sp->elapsed / (double)sp->accounts_done
-                      * (double)(sp->accounts_total - sp->accounts_done);
+        double left = sp->elapsed / (double)sp->accounts_done *
+                      (double)(sp->accounts_total - sp->accounts_done);
         snprintf(eta, sizeof(eta), "%.0fs", left);
     }
     fprintf(p->out,

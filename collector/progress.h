@@ -11,10 +11,10 @@
 #include "collector/scan.h"
 
 struct progress {
-    FILE *out;          /* borrowed, normally stderr */
+    FILE *out; /* borrowed, normally stderr */
     int is_tty;
     int verbose;
-    int line_shown;     /* a status line is on screen */
+    int line_shown; /* a status line is on screen */
 };
 
 void progress_init(struct progress *p, FILE *out, int verbose);

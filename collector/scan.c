@@ -27,12 +27,12 @@ struct account {
     struct scan *s;
     char id[CT_ACCOUNT_ID_LEN + 1];
     int is_caller;
-    struct ct_credentials creds;   /* assumed-role credentials (members) */
+    struct ct_credentials creds; /* assumed-role credentials (members) */
     const struct ct_credentials *use;
-    int pending;                   /* calls in flight or queued */
+    int pending; /* calls in flight or queued */
     int started;
     int has_trails;
-    char **arns;                   /* distinct trail ARNs seen */
+    char **arns; /* distinct trail ARNs seen */
     size_t n_arns, cap_arns;
 };
 
@@ -43,14 +43,14 @@ struct scan {
     struct creds_result cr;
     char home[CT_REGION_MAX + 1];
     char partition[16];
-    json_t *caller;                /* GetCallerIdentity of the caller */
+    json_t *caller; /* GetCallerIdentity of the caller */
     char caller_account[CT_ACCOUNT_ID_LEN + 1];
     struct account **accounts;
     size_t n_accounts;
     size_t next_account, n_active, max_active, n_done;
-    json_t *org_accounts;          /* merged ListAccounts pages */
+    json_t *org_accounts; /* merged ListAccounts pages */
     size_t errors;
-    int fatal;                     /* a local failure (OOM, write) */
+    int fatal; /* a local failure (OOM, write) */
     struct ct_error fatal_err;
     struct timespec t0;
     size_t trails_files;
@@ -72,7 +72,7 @@ enum step {
 
 struct req {
     struct scan *s;
-    struct account *a;             /* NULL for organization calls */
+    struct account *a; /* NULL for organization calls */
     enum step step;
     char operation[CT_OPERATION_MAX + 1];
     char region[CT_REGION_MAX + 1];
@@ -85,8 +85,8 @@ static double elapsed_s(const struct scan *s)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - s->t0.tv_sec)
-           + (double)(t.tv_nsec - s->t0.tv_nsec) / 1e9;
+    return (double)(t.tv_sec - s->t0.tv_sec) +
+           (double)(t.tv_nsec - s->t0.tv_nsec) / 1e9;
 }
 
 static void fill_progress(struct scan_progress *p, const struct scan *s)
@@ -165,8 +165,7 @@ static const char *const assume_role_causes[] = {
 
 /* Records res as an error member for r (kind chosen by the caller). */
 static void record_error(struct scan *s, const struct req *r,
-                         enum ct_member_kind kind,
-                         const struct aws_result *res)
+                         enum ct_member_kind kind, const struct aws_result *res)
 {
     struct ct_member_ref ref;
     json_t *j = json_pack("{s:s,s:s,s:s,s:i}", "Operation", r->operation,
@@ -180,9 +179,10 @@ static void record_error(struct scan *s, const struct req *r,
     }
     if (res->http_status > 0)
         json_object_set_new(j, "HttpStatus", json_integer(res->http_status));
-    if (kind == CT_MEMBER_ACCOUNT_ERROR && strcmp(r->operation, "AssumeRole") == 0
-        && (strcmp(res->code, "AccessDenied") == 0
-            || strcmp(res->code, "AccessDeniedException") == 0)) {
+    if (kind == CT_MEMBER_ACCOUNT_ERROR &&
+        strcmp(r->operation, "AssumeRole") == 0 &&
+        (strcmp(res->code, "AccessDenied") == 0 ||
+         strcmp(res->code, "AccessDeniedException") == 0)) {
         json_t *causes = json_array();
         for (size_t i = 0; causes && i < 2; i++)
             json_array_append_new(causes, json_string(assume_role_causes[i]));
@@ -228,8 +228,9 @@ static void start(struct scan *s, struct req *r, enum aws_service svc,
         set_fatal(s, &e);
         return;
     }
-    struct aws_call_spec spec = {svc, r->operation, region, params,
-                                 r->a ? r->a->use : &s->cr.creds, lane};
+    struct aws_call_spec spec = {
+        svc, r->operation, region, params, r->a ? r->a->use : &s->cr.creds,
+        lane};
     if (aws_call_start(s->client, &spec, on_done, r, &e) != 0) {
         set_fatal(s, &e);
         req_free(r);
@@ -340,15 +341,14 @@ static void account_begin(struct account *a)
 
 static void start_next_accounts(struct scan *s)
 {
-    while (!s->fatal && s->n_active < s->max_active
-           && s->next_account < s->n_accounts)
+    while (!s->fatal && s->n_active < s->max_active &&
+           s->next_account < s->n_accounts)
         account_begin(s->accounts[s->next_account++]);
 }
 
 static int add_account(struct scan *s, const char *id, int is_caller)
 {
-    struct account **p = realloc(s->accounts,
-                                 (s->n_accounts + 1) * sizeof(*p));
+    struct account **p = realloc(s->accounts, (s->n_accounts + 1) * sizeof(*p));
     if (!p)
         return CT_ENOMEM;
     s->accounts = p;
@@ -392,11 +392,10 @@ static void on_assume_role(struct req *r, struct aws_result *res)
 }
 
 /* A query-protocol answer converted to CLI JSON and stored as kind. */
-static void on_converted(struct req *r, struct aws_result *res,
-                         enum ct_member_kind kind,
-                         int (*conv)(json_t **, const char *, size_t,
-                                     struct ct_error *),
-                         json_t **keep)
+static void
+on_converted(struct req *r, struct aws_result *res, enum ct_member_kind kind,
+             int (*conv)(json_t **, const char *, size_t, struct ct_error *),
+             json_t **keep)
 {
     struct ct_member_ref ref;
     json_t *j = NULL;
@@ -407,8 +406,9 @@ static void on_converted(struct req *r, struct aws_result *res,
         snprintf(res->message, sizeof(res->message), "%s", e.message);
     }
     if (!res->ok) {
-        record_error(r->s, r, r->a ? CT_MEMBER_ACCOUNT_OP_ERROR
-                                   : CT_MEMBER_ORG_ERROR, res);
+        record_error(r->s, r,
+                     r->a ? CT_MEMBER_ACCOUNT_OP_ERROR : CT_MEMBER_ORG_ERROR,
+                     res);
         return;
     }
     ref_init(&ref, kind, r);
@@ -428,8 +428,8 @@ static void scan_region(struct account *a, const char *region)
 {
     char lane[64];
     snprintf(lane, sizeof(lane), "%s/%s", a->id, region);
-    start(a->s, req_new(a->s, a, STEP_DESCRIBE_TRAILS, "DescribeTrails",
-                        region),
+    start(a->s,
+          req_new(a->s, a, STEP_DESCRIBE_TRAILS, "DescribeTrails", region),
           AWS_CLOUDTRAIL, region, "{\"includeShadowTrails\":true}", lane);
 }
 
@@ -453,9 +453,12 @@ static void on_regions(struct req *r, struct aws_result *res)
     }
     size_t i;
     json_t *reg;
-    json_array_foreach(json_object_get(j, "Regions"), i, reg) {
-        const char *name = json_string_value(json_object_get(reg, "RegionName"));
-        const char *opt = json_string_value(json_object_get(reg, "OptInStatus"));
+    json_array_foreach(json_object_get(j, "Regions"), i, reg)
+    {
+        const char *name =
+            json_string_value(json_object_get(reg, "RegionName"));
+        const char *opt =
+            json_string_value(json_object_get(reg, "OptInStatus"));
         if (!name || !ct_valid_region(name) || !partition_region(s, name))
             continue;
         if (opt && strcmp(opt, "not-opted-in") == 0)
@@ -507,18 +510,18 @@ static int parse_trail_arn(char *region, char *owner, char *name,
     }
     f[5] = p;
     size_t rlen = (size_t)(f[4] - f[3] - 1), olen = (size_t)(f[5] - f[4] - 1);
-    if (strncmp(f[0], "arn:", 4) != 0 || strncmp(f[2], "cloudtrail:", 11) != 0
-        || rlen > CT_REGION_MAX || olen != CT_ACCOUNT_ID_LEN
-        || strncmp(f[5], "trail/", 6) != 0
-        || strlen(f[5] + 6) > CT_TRAIL_NAME_MAX)
+    if (strncmp(f[0], "arn:", 4) != 0 ||
+        strncmp(f[2], "cloudtrail:", 11) != 0 || rlen > CT_REGION_MAX ||
+        olen != CT_ACCOUNT_ID_LEN || strncmp(f[5], "trail/", 6) != 0 ||
+        strlen(f[5] + 6) > CT_TRAIL_NAME_MAX)
         return -1;
     memcpy(region, f[3], rlen);
     region[rlen] = '\0';
     memcpy(owner, f[4], olen);
     owner[olen] = '\0';
     snprintf(name, CT_TRAIL_NAME_MAX + 1, "%s", f[5] + 6);
-    return ct_valid_region(region) && ct_valid_account_id(owner)
-                   && ct_valid_trail_name(name)
+    return ct_valid_region(region) && ct_valid_account_id(owner) &&
+                   ct_valid_trail_name(name)
                ? 0
                : -1;
 }
@@ -552,9 +555,8 @@ static void trail_calls(struct account *a, const char *arn)
     for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
         json_t *p = json_pack("{s:s}", calls[i].key, arn);
         char *params = p ? json_dumps(p, JSON_COMPACT) : NULL;
-        struct req *r = params ? req_new(s, a, calls[i].step, calls[i].op,
-                                         region)
-                               : NULL;
+        struct req *r =
+            params ? req_new(s, a, calls[i].step, calls[i].op, region) : NULL;
         if (r) {
             snprintf(r->owner, sizeof(r->owner), "%s", owner);
             snprintf(r->trail, sizeof(r->trail), "%s", name);
@@ -595,7 +597,8 @@ static void on_describe_trails(struct req *r, struct aws_result *res)
     a->has_trails = 1;
     size_t i;
     json_t *t;
-    json_array_foreach(json_object_get(j, "trailList"), i, t) {
+    json_array_foreach(json_object_get(j, "trailList"), i, t)
+    {
         const char *arn = json_string_value(json_object_get(t, "TrailARN"));
         if (arn)
             trail_calls(a, arn);
@@ -607,11 +610,11 @@ static void on_trail_call(struct req *r, struct aws_result *res,
                           enum ct_member_kind kind)
 {
     struct ct_member_ref ref;
-    if (!res->ok && kind == CT_MEMBER_INSIGHT_SELECTORS
-        && strcmp(res->code, "InsightNotEnabledException") == 0) {
+    if (!res->ok && kind == CT_MEMBER_INSIGHT_SELECTORS &&
+        strcmp(res->code, "InsightNotEnabledException") == 0) {
         /* AWS's way of saying "no Insights" (schema/SNAPSHOT.md) */
-        json_t *j = json_pack("{s:s,s:[]}", "TrailARN", r->arn,
-                              "InsightSelectors");
+        json_t *j =
+            json_pack("{s:s,s:[]}", "TrailARN", r->arn, "InsightSelectors");
         ref_init(&ref, kind, r);
         if (j)
             put_member(r->s, &ref, NULL, 0, j);
@@ -646,15 +649,16 @@ static void add_org_accounts(struct scan *s)
     const struct scan_options *o = s->opt;
     size_t i;
     json_t *acct;
-    json_array_foreach(s->org_accounts, i, acct) {
+    json_array_foreach(s->org_accounts, i, acct)
+    {
         const char *id = json_string_value(json_object_get(acct, "Id"));
         const char *status = json_string_value(json_object_get(acct, "Status"));
         const char *state = json_string_value(json_object_get(acct, "State"));
         if (!id || !ct_valid_account_id(id))
             continue;
         /* Status is being replaced by State; either says ACTIVE */
-        if (!((status && strcmp(status, "ACTIVE") == 0)
-              || (!status && state && strcmp(state, "ACTIVE") == 0)))
+        if (!((status && strcmp(status, "ACTIVE") == 0) ||
+              (!status && state && strcmp(state, "ACTIVE") == 0)))
             continue;
         if (o->n_accounts && !in_list(id, o->accounts, o->n_accounts))
             continue;
@@ -686,8 +690,8 @@ static void on_list_accounts(struct req *r, struct aws_result *res)
         record_error(s, r, CT_MEMBER_ORG_ERROR, res);
         json_decref(j);
         /* the organization is unknown: scan the caller's own account */
-        if (!in_list(s->caller_account, s->opt->exclude, s->opt->n_exclude)
-            && add_account(s, s->caller_account, 1) != 0) {
+        if (!in_list(s->caller_account, s->opt->exclude, s->opt->n_exclude) &&
+            add_account(s, s->caller_account, 1) != 0) {
             struct ct_error e = CT_ERROR_INIT;
             ct_error_set(&e, CT_ENOMEM, "out of memory");
             set_fatal(s, &e);
@@ -786,8 +790,7 @@ static void on_sync_assume(void *ctx, struct aws_result *res)
                               res->code, res->message);
         return;
     }
-    sc->rc = awsxml_assume_role(&sc->creds, res->body, res->body_len,
-                                &sc->err);
+    sc->rc = awsxml_assume_role(&sc->creds, res->body, res->body_len, &sc->err);
     OPENSSL_cleanse(res->body, res->body_len);
 }
 
@@ -804,21 +807,22 @@ static int assume_role_sync(void *ctx, struct ct_credentials *out,
     int rc;
     const char *reg = region && *region ? region : s->home;
 
-    if ((rc = aws_urlencode(e1, sizeof(e1), role_arn, err)) != 0
-        || (rc = aws_urlencode(e2, sizeof(e2),
-                               session_name ? session_name : SESSION_NAME,
-                               err)) != 0)
+    if ((rc = aws_urlencode(e1, sizeof(e1), role_arn, err)) != 0 ||
+        (rc = aws_urlencode(e2, sizeof(e2),
+                            session_name ? session_name : SESSION_NAME, err)) !=
+            0)
         return rc;
-    int n = snprintf(params, sizeof(params),
-                     "&RoleArn=%s&RoleSessionName=%s&DurationSeconds=%d", e1,
-                     e2, duration_seconds > 0 ? duration_seconds : ROLE_DURATION);
+    int n =
+        snprintf(params, sizeof(params),
+                 "&RoleArn=%s&RoleSessionName=%s&DurationSeconds=%d", e1, e2,
+                 duration_seconds > 0 ? duration_seconds : ROLE_DURATION);
     if (external_id && *external_id) {
         if ((rc = aws_urlencode(e3, sizeof(e3), external_id, err)) != 0)
             return rc;
         snprintf(params + n, sizeof(params) - (size_t)n, "&ExternalId=%s", e3);
     }
-    struct aws_call_spec spec = {AWS_STS, "AssumeRole", reg, params, source,
-                                 "setup"};
+    struct aws_call_spec spec = {AWS_STS, "AssumeRole", reg,
+                                 params,  source,       "setup"};
     rc = aws_call_start(s->client, &spec, on_sync_assume, &sc, err);
     if (rc)
         return rc;
@@ -851,8 +855,7 @@ static void on_sync_identity(void *ctx, struct aws_result *res)
         if (awsxml_caller_identity(&si->j, res->body, res->body_len, &e)) {
             si->res.ok = 0;
             snprintf(si->res.code, sizeof(si->res.code), "InvalidResponse");
-            snprintf(si->res.message, sizeof(si->res.message), "%s",
-                     e.message);
+            snprintf(si->res.message, sizeof(si->res.message), "%s", e.message);
         }
     }
 }
@@ -879,20 +882,18 @@ static int build_manifest(json_t **out, struct scan *s, time_t started,
         string_list(o->regions, o->n_regions), "role_name",
         o->org ? json_string(o->role_name ? o->role_name : SCAN_DEFAULT_ROLE)
                : json_null(),
-        "accounts", string_list(o->accounts, o->n_accounts),
-        "exclude_accounts", string_list(o->exclude, o->n_exclude),
-        "concurrency", o->concurrency);
+        "accounts", string_list(o->accounts, o->n_accounts), "exclude_accounts",
+        string_list(o->exclude, o->n_exclude), "concurrency", o->concurrency);
     if (opts && o->endpoint_url)
         json_object_set_new(opts, "endpoint_url", json_string(o->endpoint_url));
-    json_t *m = opts ? json_pack(
-                           "{s:s,s:i,s:{s:s,s:s},s:s,s:s,s:b,s:s,s:O,s:o,s:[]}",
-                           "format", CT_SNAPSHOT_FORMAT, "format_version",
-                           CT_SNAPSHOT_VERSION, "collector", "name",
-                           "ctcollect", "version", "0.1.0", "started_at", t0,
-                           "ended_at", t1, "complete", 1, "partition",
-                           s->partition, "caller", s->caller, "options", opts,
-                           "not_collected")
-                     : NULL;
+    json_t *m =
+        opts ? json_pack("{s:s,s:i,s:{s:s,s:s},s:s,s:s,s:b,s:s,s:O,s:o,s:[]}",
+                         "format", CT_SNAPSHOT_FORMAT, "format_version",
+                         CT_SNAPSHOT_VERSION, "collector", "name", "ctcollect",
+                         "version", "0.1.0", "started_at", t0, "ended_at", t1,
+                         "complete", 1, "partition", s->partition, "caller",
+                         s->caller, "options", opts, "not_collected")
+             : NULL;
     if (!m)
         return ct_error_set(err, CT_ENOMEM, "cannot build the manifest");
     *out = m;
@@ -917,7 +918,14 @@ int scan_run(json_t **manifest, struct scan_summary *summary,
     struct aws_client_options co = {
         opt->endpoint_url,
         opt->concurrency > 0 ? opt->concurrency : SCAN_DEFAULT_CONCURRENCY,
-        0, 0, 0, opt->transport, on_log, on_tick, &s, opt->stop};
+        0,
+        0,
+        0,
+        opt->transport,
+        on_log,
+        on_tick,
+        &s,
+        opt->stop};
     s.max_active = (size_t)co.concurrency < 4 ? 4 : (size_t)co.concurrency;
     rc = aws_client_new(&s.client, &co, err);
     if (rc)
@@ -944,8 +952,8 @@ int scan_run(json_t **manifest, struct scan_summary *summary,
     snprintf(s.partition, sizeof(s.partition), "%s",
              ct_region_partition(s.home));
 
-    struct aws_call_spec spec = {AWS_STS, "GetCallerIdentity", s.home, NULL,
-                                 &s.cr.creds, "setup"};
+    struct aws_call_spec spec = {AWS_STS, "GetCallerIdentity", s.home,
+                                 NULL,    &s.cr.creds,         "setup"};
     rc = aws_call_start(s.client, &spec, on_sync_identity, &si, err);
     if (!rc)
         rc = aws_client_run(s.client, &si.done, err);
@@ -981,9 +989,10 @@ int scan_run(json_t **manifest, struct scan_summary *summary,
             goto done;
         }
         start_list_accounts(&s, NULL);
-        start(&s, req_new(&s, NULL, STEP_DESCRIBE_ORG, "DescribeOrganization",
-                          NULL),
-              AWS_ORGANIZATIONS, s.home, NULL, "org");
+        start(
+            &s,
+            req_new(&s, NULL, STEP_DESCRIBE_ORG, "DescribeOrganization", NULL),
+            AWS_ORGANIZATIONS, s.home, NULL, "org");
     } else {
         if (add_account(&s, s.caller_account, 1) != 0) {
             rc = ct_error_set(err, CT_ENOMEM, "out of memory");
@@ -1004,8 +1013,7 @@ int scan_run(json_t **manifest, struct scan_summary *summary,
     fill_progress(&summary->final, &s);
     snprintf(summary->caller_account, sizeof(summary->caller_account), "%s",
              s.caller_account);
-    snprintf(summary->partition, sizeof(summary->partition), "%s",
-             s.partition);
+    snprintf(summary->partition, sizeof(summary->partition), "%s", s.partition);
     summary->trails_files = s.trails_files;
     summary->accounts_scanned = 0;
     for (size_t i = 0; i < s.n_accounts; i++)

@@ -24,45 +24,48 @@
 #define SCAN_DEFAULT_CONCURRENCY 32
 
 struct scan_progress {
-    size_t accounts_total;   /* 0 until known */
+    size_t accounts_total; /* 0 until known */
     size_t accounts_done;
     unsigned long calls, retries, throttles;
-    size_t errors;           /* error members recorded so far */
-    double elapsed;          /* seconds */
+    size_t errors;  /* error members recorded so far */
+    double elapsed; /* seconds */
 };
 
 typedef void (*scan_progress_fn)(void *ctx, const struct scan_progress *p);
 
 struct scan_options {
-    const char *profile;                 /* NULL: chain default */
-    const char *const *regions;          /* --region; NULL: enabled regions */
+    const char *profile;        /* NULL: chain default */
+    const char *const *regions; /* --region; NULL: enabled regions */
     size_t n_regions;
     int org;
-    const char *role_name;               /* NULL: SCAN_DEFAULT_ROLE */
-    const char *external_id;             /* may be NULL */
-    const char *const *accounts;         /* --accounts (with org) */
+    const char *role_name;       /* NULL: SCAN_DEFAULT_ROLE */
+    const char *external_id;     /* may be NULL */
+    const char *const *accounts; /* --accounts (with org) */
     size_t n_accounts;
-    const char *const *exclude;          /* --exclude-accounts */
+    const char *const *exclude; /* --exclude-accounts */
     size_t n_exclude;
-    int concurrency;                     /* 0: SCAN_DEFAULT_CONCURRENCY */
-    const char *endpoint_url;            /* may be NULL */
-    struct http_transport *transport;    /* NULL: libcurl; borrowed */
-    aws_log_fn log;                      /* --verbose lines; may be NULL */
-    scan_progress_fn progress;           /* may be NULL */
-    aws_log_fn warn;                     /* credential warnings; may be NULL */
+    int concurrency;                  /* 0: SCAN_DEFAULT_CONCURRENCY */
+    const char *endpoint_url;         /* may be NULL */
+    struct http_transport *transport; /* NULL: libcurl; borrowed */
+    aws_log_fn log;                   /* --verbose lines; may be NULL */
+    scan_progress_fn progress;        /* may be NULL */
+    aws_log_fn warn;                  /* credential warnings; may be NULL */
     void *cb_ctx;
-    volatile sig_atomic_t *stop;         /* set by a signal handler */
+    volatile sig_atomic_t *stop; /* set by a signal handler */
 };
 
 struct scan_summary {
     char caller_account[CT_ACCOUNT_ID_LEN + 1];
     char partition[16];
     struct scan_progress final;
-    size_t accounts_scanned;  /* accounts with at least one DescribeTrails */
-    size_t trails_files;      /* describe-trails.json members */
+    size_t accounts_scanned; /* accounts with at least one DescribeTrails */
+    size_t trails_files;     /* describe-trails.json members */
 };
 
-#define SCAN_SUMMARY_INIT {{0}, {0}, {0, 0, 0, 0, 0, 0, 0.0}, 0, 0}
+#define SCAN_SUMMARY_INIT                                                      \
+    {                                                                          \
+        {0}, {0}, {0, 0, 0, 0, 0, 0, 0.0}, 0, 0                                \
+    }
 
 /*
  * Runs the collection into w and builds the manifest without "files"

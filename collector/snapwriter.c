@@ -90,8 +90,8 @@ int snapwriter_add(struct snapwriter *w, const char *path, const void *data,
     return 0;
 }
 
-int snapwriter_add_json(struct snapwriter *w, const char *path,
-                        const json_t *j, struct ct_error *err)
+int snapwriter_add_json(struct snapwriter *w, const char *path, const json_t *j,
+                        struct ct_error *err)
 {
     char *s = json_dumps(j, JSON_SORT_KEYS | JSON_INDENT(2));
     if (!s)
@@ -137,8 +137,8 @@ static int cmp_member(const void *a, const void *b)
 }
 
 /* Manifest = base + files, serialized; owned string. */
-static int build_manifest(char **out, struct snapwriter *w,
-                          const json_t *base, struct ct_error *err)
+static int build_manifest(char **out, struct snapwriter *w, const json_t *base,
+                          struct ct_error *err)
 {
     json_t *m = json_deep_copy(base);
     json_t *files = json_object();
@@ -284,8 +284,9 @@ static int commit_dir(struct snapwriter *w, const char *output,
         return rc;
     snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, base);
     if (!mkdtemp(tmp))
-        return ct_error_set(err, CT_EIO, "cannot create a directory in '%s': %s",
-                            dir, strerror(errno));
+        return ct_error_set(err, CT_EIO,
+                            "cannot create a directory in '%s': %s", dir,
+                            strerror(errno));
     chmod(tmp, 0755);
     for (size_t i = 0; i < w->n_members && !rc; i++)
         rc = write_file(tmp, w->members[i].path, w->members[i].data,
@@ -297,9 +298,8 @@ static int commit_dir(struct snapwriter *w, const char *output,
         char final[4096 + 1100];
         snprintf(final, sizeof(final), "%s/%s", dir, base);
         if (rename(tmp, final) != 0)
-            rc = ct_error_set(err, CT_EIO,
-                              "cannot create directory '%s': %s%s", output,
-                              strerror(errno),
+            rc = ct_error_set(err, CT_EIO, "cannot create directory '%s': %s%s",
+                              output, strerror(errno),
                               errno == ENOTEMPTY || errno == EEXIST
                                   ? " (it must not exist or be empty)"
                                   : "");
@@ -319,8 +319,8 @@ static int add_entry(struct archive *a, struct archive_entry *e,
     archive_entry_set_filetype(e, AE_IFREG);
     archive_entry_set_perm(e, 0644);
     archive_entry_set_mtime(e, mtime, 0);
-    if (archive_write_header(a, e) != ARCHIVE_OK
-        || (len > 0 && archive_write_data(a, data, len) != (la_ssize_t)len))
+    if (archive_write_header(a, e) != ARCHIVE_OK ||
+        (len > 0 && archive_write_data(a, data, len) != (la_ssize_t)len))
         return ct_error_set(err, CT_EIO, "cannot write '%s': %s", path,
                             archive_error_string(a));
     return 0;
@@ -371,8 +371,9 @@ static int commit_archive(struct snapwriter *w, const char *output,
     default:
         break;
     }
-    if (frc != ARCHIVE_OK || archive_write_set_format_pax_restricted(a) != ARCHIVE_OK
-        || archive_write_open_fd(a, fd) != ARCHIVE_OK) {
+    if (frc != ARCHIVE_OK ||
+        archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+        archive_write_open_fd(a, fd) != ARCHIVE_OK) {
         rc = ct_error_set(err, CT_EIO, "cannot write '%s': %s", output,
                           archive_error_string(a));
         goto done;

@@ -25,8 +25,8 @@ int snapwriter_add(struct snapwriter *w, const char *path, const void *data,
                    size_t len, struct ct_error *err);
 
 /* Adds a member serialized from j (sorted keys, 2-space indent). Borrows j. */
-int snapwriter_add_json(struct snapwriter *w, const char *path,
-                        const json_t *j, struct ct_error *err);
+int snapwriter_add_json(struct snapwriter *w, const char *path, const json_t *j,
+                        struct ct_error *err);
 
 size_t snapwriter_count(const struct snapwriter *w);
 
