@@ -48,4 +48,16 @@ expect_rc 1 --endpoint-url http://127.0.0.1:9 --region us-east-1 \
 grep -q "RequestError" "$WORK/err" || fail "transport error message"
 grep -qF "wJalrXUtnFEMI" "$WORK/err" && fail "secret in stderr"
 [ -z "$(ls -A "$WORK" | grep tgz || true)" ] || fail "file left"
+# the policies in README.md are the ones the moto tests enforce
+HERE=$(cd "$(dirname "$0")" && pwd)
+python3 - "$HERE/../../README.md" "$HERE/policies" <<'PY' || fail "README policies"
+import json, re, sys
+text = open(sys.argv[1]).read()
+iam = text[text.index("## IAM policies"):]
+blocks = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", iam, re.S)]
+want = [json.load(open(sys.argv[2] + "/" + f))
+        for f in ("caller.json", "member-role.json")]
+assert blocks[:2] == want, "README.md policies differ from tests/collector/policies"
+print("ok: README policies match the tested ones")
+PY
 echo "PASS"
