@@ -29,3 +29,10 @@ if(TARGET ctcollect)
         TIMEOUT 300
         ENVIRONMENT "LC_ALL=C;CT_AUTH_STUB=${_ct_stub}")
 endif()
+
+# Engine unit tests over a fake transport (no network, no moto).
+if(TARGET ct_collector AND COMMAND ct_unit_test)
+    ct_unit_test(test_collector_engine
+        SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_collector_engine.c
+        LIBS ct_collector)
+endif()
