@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Seeds a moto_server with an AWS Organization for the collector tests.
 
-Usage: seed_org.py ENDPOINT_URL OUT.json
+Usage: seed_org.py ENDPOINT_URL OUT.json [EXTRA_ACCOUNTS]
 
 Management account 123456789012 (moto's default) plus four members, trails
 covering the shapes ctaudit cares about, and IAM principals that carry
@@ -13,7 +13,9 @@ EXACTLY the least-privilege policies documented in README.md:
   - role "CtAuditRole" in every member: member policy, trusting the
     management account.
 
-Writes the ids and the auditor's keys to OUT.json. Run it before enabling
+EXTRA_ACCOUNTS (benchmarks) adds that many members named extra-N, each with
+the role and one multi-region trail. Writes the ids and the auditor's keys to
+OUT.json. Run it before enabling
 moto's authentication (POST /moto-api/reset-auth).
 """
 import json
@@ -48,13 +50,16 @@ def bucket(url, name, creds=None):
 
 def main():
     url, out = sys.argv[1], sys.argv[2]
+    extra = int(sys.argv[3]) if len(sys.argv) > 3 else 0
     caller_policy = load_policy("caller.json")
     member_policy = load_policy("member-role.json")
     org = client("organizations", url)
     org.create_organization(FeatureSet="ALL")
     mgmt = org.describe_organization()["Organization"]["MasterAccountId"]
     members = {}
-    for name in ["dev-platform", "analytics-prod", "staging", "invited"]:
+    names = ["dev-platform", "analytics-prod", "staging", "invited"]
+    names += ["extra-%d" % i for i in range(extra)]
+    for name in names:
         st = org.create_account(Email=name + "@example.com", AccountName=name)
         members[name] = st["CreateAccountStatus"]["AccountId"]
 
@@ -131,6 +136,12 @@ def main():
             bucket(url, "staging-logs", creds)
             c = client("cloudtrail", url, "us-east-1", creds)
             c.create_trail(Name="stopped-trail", S3BucketName="staging-logs")
+        elif name.startswith("extra-"):
+            bucket(url, name + "-logs", creds)
+            c = client("cloudtrail", url, "us-west-2", creds)
+            c.create_trail(Name="main", S3BucketName=name + "-logs",
+                           IsMultiRegionTrail=True)
+            c.start_logging(Name="main")
     with open(out, "w") as f:
         json.dump({"management": mgmt, "members": members, "role": ROLE,
                    "access_key_id": key["AccessKeyId"],
