@@ -63,6 +63,7 @@ struct aws_client {
     struct http_transport *tr;
     char url_base[512]; /* endpoint_url without trailing '/' */
     char url_host[256]; /* host[:port] of endpoint_url */
+    char url_path[256]; /* its path with a trailing '/', at least "/" */
     struct lane **lanes;
     size_t n_lanes, cap_lanes, cursor;
     struct host *hosts;
@@ -300,6 +301,10 @@ static int parse_endpoint_url(struct aws_client *c, const char *url,
                             "endpoint url must not have a query");
     memcpy(c->url_host, h, hn);
     c->url_host[hn] = '\0';
+    /* the path (as sent, so as signed), e.g. "/" or "/aws/" */
+    if ((size_t)snprintf(c->url_path, sizeof(c->url_path), "%s/", h + hn) >=
+        sizeof(c->url_path))
+        return ct_error_set(err, CT_ELIMIT, "endpoint url too long");
     return 0;
 }
 
@@ -538,8 +543,9 @@ static void call_send(struct aws_client *c, struct call *k)
         sh[n_sh].name = "X-Amz-Target";
         sh[n_sh++].value = target;
     }
-    struct sigv4_request req = {"POST", host, "/",     "",
-                                sh,     n_sh, k->body, k->body_len};
+    struct sigv4_request req = {
+        "POST",  host,       c->url_base[0] ? c->url_path : "/", "", sh, n_sh,
+        k->body, k->body_len};
     k->attempts++;
     c->stats.calls++;
     if (!k->creds || !k->creds->access_key_id ||

@@ -606,10 +606,27 @@ static void on_describe_trails(struct req *r, struct aws_result *res)
     json_decref(j);
 }
 
+/* A 2xx answer whose body is not a JSON object is recorded as an error:
+ * the analyzer could not read it. */
+static void require_json_object(struct aws_result *res)
+{
+    if (!res->ok)
+        return;
+    json_t *j = json_loadb(res->body, res->body_len, 0, NULL);
+    if (!json_is_object(j)) {
+        res->ok = 0;
+        snprintf(res->code, sizeof(res->code), "InvalidResponse");
+        snprintf(res->message, sizeof(res->message),
+                 "answer is not a JSON object");
+    }
+    json_decref(j);
+}
+
 static void on_trail_call(struct req *r, struct aws_result *res,
                           enum ct_member_kind kind)
 {
     struct ct_member_ref ref;
+    require_json_object(res);
     if (!res->ok && kind == CT_MEMBER_INSIGHT_SELECTORS &&
         strcmp(res->code, "InsightNotEnabledException") == 0) {
         /* AWS's way of saying "no Insights" (schema/SNAPSHOT.md) */
@@ -720,6 +737,7 @@ static void on_list_accounts(struct req *r, struct aws_result *res)
 static void on_describe_org(struct req *r, struct aws_result *res)
 {
     struct ct_member_ref ref;
+    require_json_object(res);
     if (!res->ok) {
         record_error(r->s, r, CT_MEMBER_ORG_ERROR, res);
         return;
