@@ -33,7 +33,9 @@ struct host {
 struct lane;
 
 struct call {
-    struct call *next; /* in lane->queue */
+    struct call *next;          /* in lane->queue */
+    struct call *iprev, *inext; /* in client->in_flight while sent */
+    void (*cancel)(void *ctx);
     struct aws_client *client;
     struct lane *lane;
     size_t host_index;
@@ -69,6 +71,7 @@ struct aws_client {
     struct host *hosts;
     size_t n_hosts, cap_hosts;
     size_t n_queued, n_in_flight;
+    struct call *in_flight; /* sent, not completed */
     struct aws_stats stats;
     uint64_t rng;
     long long last_tick_ms;
@@ -357,16 +360,38 @@ static void call_free(struct call *k)
     free(k);
 }
 
+static void in_flight_unlink(struct aws_client *c, struct call *k)
+{
+    if (k->iprev)
+        k->iprev->inext = k->inext;
+    else
+        c->in_flight = k->inext;
+    if (k->inext)
+        k->inext->iprev = k->iprev;
+    k->iprev = k->inext = NULL;
+}
+
 void aws_client_free(struct aws_client *c)
 {
     if (!c)
         return;
+    /* the transport drops its transfers without callbacks: release the
+     * calls they carried, and the queued ones */
     if (c->own_transport.free)
         c->own_transport.free(c->own_transport.impl);
+    while (c->in_flight) {
+        struct call *k = c->in_flight;
+        in_flight_unlink(c, k);
+        if (k->cancel)
+            k->cancel(k->ctx);
+        call_free(k);
+    }
     for (size_t i = 0; i < c->n_lanes; i++) {
         struct call *k = c->lanes[i]->queue;
         while (k) {
             struct call *next = k->next;
+            if (k->cancel)
+                k->cancel(k->ctx);
             call_free(k);
             k = next;
         }
@@ -456,6 +481,7 @@ int aws_call_start(struct aws_client *c, const struct aws_call_spec *spec,
     k->creds = spec->creds;
     k->done = done;
     k->ctx = ctx;
+    k->cancel = spec->cancel;
     if (!ct_valid_operation(spec->operation)) {
         rc = ct_error_set(err, CT_EINVAL, "invalid operation");
         goto done;
@@ -603,6 +629,11 @@ static void call_send(struct aws_client *c, struct call *k)
     }
     c->n_in_flight++;
     k->lane->n_in_flight++;
+    k->iprev = NULL;
+    k->inext = c->in_flight;
+    if (c->in_flight)
+        c->in_flight->iprev = k;
+    c->in_flight = k;
 }
 
 static long backoff_ms(struct aws_client *c, int attempts)
@@ -626,6 +657,7 @@ static void on_http_done(void *ctx, struct http_response *resp)
 
     c->n_in_flight--;
     k->lane->n_in_flight--;
+    in_flight_unlink(c, k);
     memset(&res, 0, sizeof(res));
     res.http_status = resp->status;
     if (resp->failure != HTTP_OK) {

@@ -94,10 +94,13 @@ struct aws_call_spec {
                             * NULL for none */
     const struct ct_credentials *creds; /* borrowed until done runs */
     const char *lane; /* fairness key, copied ("<account>/<region>") */
+    /* Called instead of done for a call that never completes because the
+     * client is freed first (interrupted run), to release ctx; may be NULL. */
+    void (*cancel)(void *ctx);
 };
 
-/* Queues a call. done(ctx, res) runs exactly once from aws_client_run (also
- * when the client is freed first: then not at all). */
+/* Queues a call. done(ctx, res) runs exactly once, from aws_client_run; if
+ * the client is freed first, spec->cancel(ctx) runs instead. */
 int aws_call_start(struct aws_client *c, const struct aws_call_spec *spec,
                    aws_done_fn done, void *ctx, struct ct_error *err);
 

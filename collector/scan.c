@@ -218,6 +218,11 @@ static void req_free(struct req *r)
 
 static void on_done(void *ctx, struct aws_result *res);
 
+static void on_cancel(void *ctx)
+{
+    req_free(ctx);
+}
+
 /* Queues a call for r (taking r). On failure records a local error. */
 static void start(struct scan *s, struct req *r, enum aws_service svc,
                   const char *region, const char *params, const char *lane)
@@ -229,8 +234,8 @@ static void start(struct scan *s, struct req *r, enum aws_service svc,
         return;
     }
     struct aws_call_spec spec = {
-        svc, r->operation, region, params, r->a ? r->a->use : &s->cr.creds,
-        lane};
+        svc,  r->operation, region, params, r->a ? r->a->use : &s->cr.creds,
+        lane, on_cancel};
     if (aws_call_start(s->client, &spec, on_done, r, &e) != 0) {
         set_fatal(s, &e);
         req_free(r);
@@ -839,8 +844,8 @@ static int assume_role_sync(void *ctx, struct ct_credentials *out,
             return rc;
         snprintf(params + n, sizeof(params) - (size_t)n, "&ExternalId=%s", e3);
     }
-    struct aws_call_spec spec = {AWS_STS, "AssumeRole", reg,
-                                 params,  source,       "setup"};
+    struct aws_call_spec spec = {AWS_STS, "AssumeRole", reg, params,
+                                 source,  "setup",      NULL};
     rc = aws_call_start(s->client, &spec, on_sync_assume, &sc, err);
     if (rc)
         return rc;
@@ -970,8 +975,8 @@ int scan_run(json_t **manifest, struct scan_summary *summary,
     snprintf(s.partition, sizeof(s.partition), "%s",
              ct_region_partition(s.home));
 
-    struct aws_call_spec spec = {AWS_STS, "GetCallerIdentity", s.home,
-                                 NULL,    &s.cr.creds,         "setup"};
+    struct aws_call_spec spec = {
+        AWS_STS, "GetCallerIdentity", s.home, NULL, &s.cr.creds, "setup", NULL};
     rc = aws_call_start(s.client, &spec, on_sync_identity, &si, err);
     if (!rc)
         rc = aws_client_run(s.client, &si.done, err);

@@ -168,8 +168,13 @@ static void start_call(struct aws_client *c, const char *params,
     static struct ct_credentials creds;
     creds.access_key_id = ak;
     creds.secret_access_key = sk;
-    struct aws_call_spec s = {AWS_CLOUDTRAIL, "DescribeTrails", "eu-west-1",
-                              params,         &creds,           lane};
+    struct aws_call_spec s = {AWS_CLOUDTRAIL,
+                              "DescribeTrails",
+                              "eu-west-1",
+                              params,
+                              &creds,
+                              lane,
+                              NULL};
     assert_int_equal(aws_call_start(c, &s, on_done, d, NULL), 0);
 }
 

@@ -83,6 +83,7 @@ kill -TERM "$pid"
 set +e; wait "$pid"; rc=$?; set -e
 [ "$rc" = 1 ] || fail "SIGTERM exit $rc, want 1"
 grep -q "interrupted" "$WORK/term.err" || fail "no interrupted message"
+grep -q "Sanitizer" "$WORK/term.err" && fail "sanitizer report after SIGTERM"
 left=$(ls -A "$WORK" | grep -E '^\.?(term|killed)\.tgz' || true)
 [ -z "$left" ] || fail "files left: $left"
 proxy_stop
