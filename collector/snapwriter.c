@@ -1,6 +1,6 @@
 /*
  * The snapshot writer: in-memory members, then one atomic write of a
- * directory or a (compressed) tar archive with the manifest last.
+ * directory or a (compressed) tar archive, SHA256SUMS and the manifest last.
  */
 #include "collector/snapwriter.h"
 
@@ -18,6 +18,10 @@
 
 #include "core/hash.h"
 #include "core/snapshot.h"
+
+#ifndef CT_SNAPSHOT_CHECKSUMS /* core/snapshot.h of main defines it */
+#define CT_SNAPSHOT_CHECKSUMS "SHA256SUMS"
+#endif
 
 struct member {
     char *path;
@@ -136,34 +140,53 @@ static int cmp_member(const void *a, const void *b)
                   ((const struct member *)b)->path);
 }
 
-/* Manifest = base + files, serialized; owned string. */
-static int build_manifest(char **out, struct snapwriter *w, const json_t *base,
-                          struct ct_error *err)
+/*
+ * Appends SHA256SUMS (sha256sum format: "<hex>  <path>" per member, in
+ * member order) as the last member, and serializes the manifest: base plus
+ * "checksums" naming SHA256SUMS by its hash (schema/SNAPSHOT.md). *out is
+ * owned.
+ */
+static int build_checksums(char **out, struct snapwriter *w, const json_t *base,
+                           struct ct_error *err)
 {
-    json_t *m = json_deep_copy(base);
-    json_t *files = json_object();
+    json_t *m = NULL;
+    char *sums = NULL;
+    size_t len = 0, cap = 0, n_listed = w->n_members;
+    char hex[CT_SHA256_HEX_LEN + 1];
     int rc = 0;
-    if (!m || !files || json_object_set(m, "files", files) != 0) {
-        rc = ct_error_set(err, CT_ENOMEM, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < w->n_members; i++) {
-        char hex[CT_SHA256_HEX_LEN + 1];
+
+    for (size_t i = 0; i < n_listed; i++)
+        cap += CT_SHA256_HEX_LEN + 3 + strlen(w->members[i].path);
+    sums = malloc(cap + 1);
+    if (!sums)
+        return ct_error_set(err, CT_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n_listed; i++) {
         rc = ct_sha256_hex(hex, w->members[i].data, w->members[i].len, err);
         if (rc)
             goto done;
-        json_t *f = json_pack("{s:s,s:I}", "sha256", hex, "size",
-                              (json_int_t)w->members[i].len);
-        if (!f || json_object_set_new(files, w->members[i].path, f) != 0) {
-            rc = ct_error_set(err, CT_ENOMEM, "out of memory");
-            goto done;
-        }
+        len += (size_t)snprintf(sums + len, cap + 1 - len, "%s  %s\n", hex,
+                                w->members[i].path);
+    }
+    rc = ct_sha256_hex(hex, sums, len, err);
+    if (rc)
+        goto done;
+    rc = snapwriter_add(w, CT_SNAPSHOT_CHECKSUMS, sums, len, err);
+    if (rc)
+        goto done;
+    m = json_deep_copy(base);
+    if (!m ||
+        json_object_set_new(m, "checksums",
+                            json_pack("{s:s,s:s,s:I}", "file",
+                                      CT_SNAPSHOT_CHECKSUMS, "sha256", hex,
+                                      "members", (json_int_t)n_listed)) != 0) {
+        rc = ct_error_set(err, CT_ENOMEM, "out of memory");
+        goto done;
     }
     *out = json_dumps(m, JSON_SORT_KEYS | JSON_INDENT(2));
     if (!*out)
         rc = ct_error_set(err, CT_ENOMEM, "out of memory");
 done:
-    json_decref(files);
+    free(sums);
     json_decref(m);
     return rc;
 }
@@ -432,7 +455,7 @@ int snapwriter_commit(struct snapwriter *w, const char *output,
         if (strcmp(w->members[i - 1].path, w->members[i].path) == 0)
             return ct_error_set(err, CT_EINVAL, "duplicate member '%s'",
                                 w->members[i].path);
-    rc = build_manifest(&text, w, manifest, err);
+    rc = build_checksums(&text, w, manifest, err);
     if (rc)
         goto done;
     if (kind == SNAPWRITER_DIR)

@@ -46,8 +46,9 @@ int snapwriter_kind(enum snapwriter_kind *out, const char *output,
                     struct ct_error *err);
 
 /*
- * Writes every member and then manifest.json: manifest (borrowed) plus a
- * "files" object with each member's sha256 and size. output ending in '/'
+ * Writes every member, then SHA256SUMS (sha256sum lines of every member),
+ * then manifest.json: manifest (borrowed) plus "checksums": {"file":
+ * "SHA256SUMS", "sha256", "members"}. output ending in '/'
  * is a directory (must not exist, or be empty). mtime stamps archive
  * members.
  */

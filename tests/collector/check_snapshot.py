@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks ctcollect snapshots for the collector tests.
 
-  check_snapshot.py verify SNAP            manifest format and every hash
+  check_snapshot.py verify SNAP            manifest, SHA256SUMS, every hash
   check_snapshot.py expect SNAP SEED.json [--regions r1,r2] [--denied ACCT]
                                            [--caller ARN-PART]
                                            the seeded organization's members
@@ -54,20 +54,30 @@ def verify(snap):
     if man["format"] != "ctaudit-snapshot" or man["format_version"] != 1:
         fail("bad format")
     for k in ("collector", "started_at", "ended_at", "complete", "partition",
-              "caller", "options", "not_collected", "files"):
+              "caller", "options", "not_collected", "checksums"):
         if k not in man:
             fail("manifest lacks " + k)
     if man["complete"] is not True or man["partition"] != "aws":
         fail("complete/partition")
-    files = man["files"]
-    if sorted(files) != sorted(m):
-        fail("manifest files differ from members: %s" %
-             sorted(set(files) ^ set(m)))
+    sums = m.pop("SHA256SUMS")
+    ck = man["checksums"]
+    if ck["file"] != "SHA256SUMS" or \
+            hashlib.sha256(sums).hexdigest() != ck["sha256"]:
+        fail("SHA256SUMS does not match the manifest")
+    listed = {}
+    for line in sums.decode().splitlines():
+        h, name = line.split("  ", 1)
+        if name in listed:
+            fail("listed twice: " + name)
+        listed[name] = h
+    if ck["members"] != len(listed):
+        fail("checksums.members %d != %d lines" % (ck["members"], len(listed)))
+    if sorted(listed) != sorted(m):
+        fail("SHA256SUMS differs from members: %s" %
+             sorted(set(listed) ^ set(m)))
     for name, data in m.items():
-        if hashlib.sha256(data).hexdigest() != files[name]["sha256"]:
+        if hashlib.sha256(data).hexdigest() != listed[name]:
             fail("hash mismatch " + name)
-        if len(data) != files[name]["size"]:
-            fail("size mismatch " + name)
         json.loads(data)  # every member is JSON
     print("ok: %d members verified" % len(m))
 
@@ -102,7 +112,8 @@ def expect(snap, seed, regions, denied, caller):
     missing = [n for n in need if n not in m]
     if missing:
         fail("missing members: %s" % missing)
-    extra = [n for n in m if n not in need and n != "manifest.json"]
+    extra = [n for n in m if n not in need
+             and n not in ("manifest.json", "SHA256SUMS")]
     if extra:
         fail("unexpected members: %s" % extra)
     # members only: no alias call from member credentials
@@ -155,6 +166,7 @@ def expect(snap, seed, regions, denied, caller):
 def normalized(snap):
     m = load(snap)
     m.pop("manifest.json")
+    m.pop("SHA256SUMS")
     out = {}
     for k, v in m.items():
         j = json.loads(v)

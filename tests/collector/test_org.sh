@@ -41,6 +41,7 @@ for out in snap.tar.zst snap.tar.xz snap.tar snapdir/; do
     $CHECK verify "$WORK/$out"
     $CHECK same "$WORK/snap.tgz" "$WORK/$out"
 done
+(cd "$WORK/snapdir" && sha256sum --quiet -c SHA256SUMS) || fail "sha256sum -c"
 file "$WORK/snap.tar.zst" | grep -qi zstandard || fail "not zstd"
 file "$WORK/snap.tar.xz" | grep -qi "xz compressed" || fail "not xz"
 [ -z "$(find "$WORK" -name '.snap*')" ] || fail "temporary files left"
@@ -67,9 +68,11 @@ tar tzf "$WORK/single.tgz" | grep -Eq '/(cn|us-gov)-' \
     && fail "regions of another partition scanned"
 tar tzf "$WORK/single.tgz" | grep -q '^organization/' && fail "org members"
 
-# 5. the analyzer loads it, when it is built
-if [ -n "$CTAUDIT" ] && [ -x "$CTAUDIT" ]; then
+# 5. the analyzer loads it (and verifies SHA256SUMS), when it is built
+if [ -n "${CTAUDIT_TEST:-$CTAUDIT}" ] && [ -x "${CTAUDIT_TEST:-$CTAUDIT}" ]; then
+    CTAUDIT=${CTAUDIT_TEST:-$CTAUDIT}
     "$CTAUDIT" load "$WORK/snap.tgz" -o "$WORK/x.db" || fail "ctaudit load"
+    "$CTAUDIT" load "$WORK/snapdir/" -o "$WORK/y.db" || fail "ctaudit load dir"
     echo "ok: ctaudit load"
 else
     echo "NOTE: ctaudit not built: 'ctaudit load' check skipped"
