@@ -68,7 +68,7 @@ cat "$WORK/never.err"
 proxy_stop
 
 # 4. killed or interrupted runs leave nothing under the final name
-proxy_start --latency-ms 300
+proxy_start --latency-ms 600
 "$CTCOLLECT" --endpoint-url "$PROXY_URL" --org --role-name CtAuditRole \
     --region "$REGIONS" -o "$WORK/killed.tgz" 2>"$WORK/killed.err" &
 pid=$!
