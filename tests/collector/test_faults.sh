@@ -67,7 +67,34 @@ cat "$WORK/never.err"
 [ ! -e "$WORK/never.tgz" ] || fail "file written by a failed run"
 proxy_stop
 
-# 4. killed or interrupted runs leave nothing under the final name
+# 4. calls denied for good: recorded under their documented paths
+proxy_start --deny-op GetTrailStatus,DescribeOrganization
+"$CTCOLLECT" --endpoint-url "$PROXY_URL" --org --role-name CtAuditRole \
+    --region "$REGIONS" -o "$WORK/denied.tgz" 2>"$WORK/denied.err" \
+    || { cat "$WORK/denied.err"; fail "denied run"; }
+grep -q "warning: 7 errors recorded" "$WORK/denied.err" || fail "7 errors"
+$CHECK verify "$WORK/denied.tgz"
+python3 - "$WORK/denied.tgz" "$MGMT" <<'PY' || fail "error members"
+import json, re, sys
+sys.path.insert(0, __import__("os").environ["HERE"])
+import check_snapshot as c
+m = c.load(sys.argv[1])
+e = json.loads(m["organization/errors/DescribeOrganization.json"])
+assert e["Code"] == "AccessDeniedException" and e["HttpStatus"] == 400, e
+assert "organization/describe-organization.json" not in m
+errs = [k for k in m if re.match(
+    r"accounts/\d{12}/[a-z0-9-]+/errors/GetTrailStatus\.\d{12}\..+\.json$", k)]
+assert len(errs) == 6, errs
+assert not [k for k in m if k.endswith("/get-trail-status.json")]
+k = "accounts/%s/us-east-1/errors/GetTrailStatus.%s.org-trail.json" % (
+    sys.argv[2], sys.argv[2])
+e = json.loads(m[k])
+assert e["Operation"] == "GetTrailStatus" and e["Attempts"] == 1, e
+print("ok: denied calls recorded as error members")
+PY
+proxy_stop
+
+# 5. killed or interrupted runs leave nothing under the final name
 proxy_start --latency-ms 600
 "$CTCOLLECT" --endpoint-url "$PROXY_URL" --org --role-name CtAuditRole \
     --region "$REGIONS" -o "$WORK/killed.tgz" 2>"$WORK/killed.err" &

@@ -11,6 +11,8 @@ Usage: faultproxy.py --target URL --port-file FILE [options]
   --error-pct N              N% of distinct requests get HTTP 500 first
   --fail-attempts K          how many first attempts fail (default 1)
   --latency-ms N             added latency per request (benchmarks)
+  --deny-op OP[,OP]          answer these operations with AccessDenied
+                             (JSON AccessDeniedException, XML AccessDenied)
   --aws-insights             answer GetInsightSelectors for a trail without
                              Insights the way AWS does (400
                              InsightNotEnabledException; moto answers 200)
@@ -121,6 +123,16 @@ class Handler(BaseHTTPRequestHandler):
                     "User is not authorized to perform: sts:AssumeRole on "
                     "resource: " + arn)
                 return self.reply(403, ctype, b)
+        if op in ARGS.deny_op.split(","):
+            with LOCK:
+                STATS["faults"] += 1
+            code = "AccessDeniedException" if service in (
+                "cloudtrail", "organizations") else "AccessDenied"
+            ctype, b = error_body(service, code,
+                                  "not authorized to perform: %s:%s"
+                                  % (service, op))
+            return self.reply(400 if code.endswith("Exception") else 403,
+                              ctype, b)
         pick = digest[0] * 100 // 256
         if seen < ARGS.fail_attempts:
             if pick < ARGS.throttle_pct:
@@ -180,6 +192,7 @@ def main():
     p.add_argument("--fail-attempts", type=int, default=1)
     p.add_argument("--latency-ms", type=int, default=0)
     p.add_argument("--aws-insights", action="store_true")
+    p.add_argument("--deny-op", default="")
     ARGS = p.parse_args()
     srv = Server(("127.0.0.1", 0), Handler)
     with open(ARGS.port_file + ".tmp", "w") as f:
