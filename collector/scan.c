@@ -906,7 +906,8 @@ static int build_manifest(json_t **out, struct scan *s, time_t started,
         o->org ? json_string(o->role_name ? o->role_name : SCAN_DEFAULT_ROLE)
                : json_null(),
         "accounts", string_list(o->accounts, o->n_accounts), "exclude_accounts",
-        string_list(o->exclude, o->n_exclude), "concurrency", o->concurrency);
+        string_list(o->exclude, o->n_exclude), "concurrency",
+        o->concurrency > 0 ? o->concurrency : SCAN_DEFAULT_CONCURRENCY);
     if (opts && o->endpoint_url)
         json_object_set_new(opts, "endpoint_url", json_string(o->endpoint_url));
     json_t *m =
