@@ -41,10 +41,19 @@ typedef int (*creds_assume_role_fn)(void *ctx, struct ct_credentials *out,
                                     int duration_seconds, const char *region,
                                     struct ct_error *err);
 
+/* Receives a warning (e.g. a group-readable credentials file); msg is
+ * borrowed for the call and never holds a secret. */
+typedef void (*creds_warn_fn)(void *ctx, const char *msg);
+
 struct creds_options {
     const char *profile;    /* --profile; NULL: AWS_PROFILE, else "default" */
     creds_assume_role_fn assume_role;
     void *assume_role_ctx;
+    /* Added fields; zero values mean the defaults. */
+    creds_warn_fn warn;     /* NULL: warnings are dropped */
+    void *warn_ctx;
+    time_t now;             /* 0: time(NULL); session names and expiry */
+    int process_timeout_ms; /* credential_process limit; 0: 60000 */
 };
 
 /*
@@ -60,6 +69,19 @@ struct creds_result {
 
 #define CREDS_RESULT_INIT {CT_CREDENTIALS_INIT, NULL, NULL}
 
+/*
+ * Runs the chain: environment (skipped when opt->profile is set), then the
+ * profile opt->profile / AWS_PROFILE / "default" of AWS_CONFIG_FILE
+ * (~/.aws/config) and AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials).
+ * Fills out (owned; creds_result_release) only on success. Errors:
+ * CT_EAUTH when no provider has credentials (the message lists what was
+ * tried), for a missing explicit profile, an unsupported source (SSO, web
+ * identity, credential_source, mfa_serial), a source_profile cycle or a
+ * failed credential_process; CT_EIO/CT_EPARSE/CT_ELIMIT for unreadable or
+ * malformed files; CT_EINVAL when a role is needed and opt->assume_role is
+ * NULL; the assume_role callback's own code when it fails. Messages never
+ * contain secrets nor credential_process stdout.
+ */
 int creds_resolve(struct creds_result *out, const struct creds_options *opt,
                   struct ct_error *err);
 void creds_result_release(struct creds_result *r);

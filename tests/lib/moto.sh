@@ -47,3 +47,39 @@ moto_stop() {
     fi
     [ -n "${MOTO_LOG:-}" ] && rm -f "$MOTO_LOG"
 }
+
+# Turns on moto's request authentication and IAM policy evaluation from the
+# next request on (INITIAL_NO_AUTH_ACTION_COUNT=0): seed first, then call.
+moto_enable_auth() {
+    curl -sf -X POST -H 'Content-Type: application/json' --data-binary 0 \
+        "$MOTO_URL/moto-api/reset-auth" >/dev/null
+}
+
+# Starts tests/lib/faultproxy.py in front of moto: proxy_start [options...]
+# Sets PROXY_URL and PROXY_PID; proxy_stop (also run by moto_stop_all).
+proxy_start() {
+    local dir
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/proxy.XXXXXX")
+    python3 "$(dirname "${BASH_SOURCE[0]}")/faultproxy.py" \
+        --target "$MOTO_URL" --port-file "$dir/port" "$@" &
+    PROXY_PID=$!
+    for _ in $(seq 1 100); do
+        if [ -s "$dir/port" ]; then
+            PROXY_URL="http://127.0.0.1:$(cat "$dir/port")"
+            rm -rf "$dir"
+            export PROXY_URL PROXY_PID
+            return 0
+        fi
+        sleep 0.05
+    done
+    echo "fault proxy did not start" >&2
+    return 1
+}
+
+proxy_stop() {
+    if [ -n "${PROXY_PID:-}" ]; then
+        kill "$PROXY_PID" 2>/dev/null
+        wait "$PROXY_PID" 2>/dev/null || true
+        PROXY_PID=
+    fi
+}

@@ -1,0 +1,355 @@
+/*
+ * ctcollect: collects the read-only AWS answers that ctaudit analyzes
+ * (CloudTrail trails, selectors, status; the organization's accounts) into a
+ * snapshot. See README.md, section "Collector", and schema/SNAPSHOT.md.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <libxml/parser.h>
+
+#include "collector/progress.h"
+#include "collector/scan.h"
+#include "collector/snapwriter.h"
+#include "core/snapshot.h"
+
+#define EXIT_OK 0
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static const char usage_text[] =
+    "usage: ctcollect [options]\n"
+    "\n"
+    "Collects CloudTrail configuration (read-only AWS calls) into a snapshot\n"
+    "for `ctaudit load`.\n"
+    "\n"
+    "  --profile P            credentials profile (default: AWS_PROFILE or "
+    "default)\n"
+    "  --region r1,r2         scan only these regions (default: each "
+    "account's\n"
+    "                         enabled regions, from ec2 DescribeRegions)\n"
+    "  --org                  scan every ACTIVE account of the organization\n"
+    "  --role-name NAME       role assumed in member accounts\n"
+    "                         (default: OrganizationAccountAccessRole)\n"
+    "  --external-id ID       external id for AssumeRole\n"
+    "  --accounts id,...      with --org: only these accounts\n"
+    "  --exclude-accounts id,... with --org: skip these accounts\n"
+    "  --concurrency N        requests in flight (default 32)\n"
+    "  --endpoint-url URL     send every call to URL (tests, VPC endpoints)\n"
+    "  -o FILE                output: .tar.gz/.tgz (default), .tar.zst, "
+    ".tar.xz,\n"
+    "                         .tar, or DIR/ for a directory; default\n"
+    "                         ctaudit-snapshot-<account>-<UTC time>.tar.gz\n"
+    "  --verbose              log every call (never credentials) on stderr\n"
+    "  --help                 this text\n"
+    "\n"
+    "Exit status: 0 snapshot written (failed calls, if any, are recorded in "
+    "it\n"
+    "and counted in a warning), 1 operational error (no credentials, caller\n"
+    "unknown, nothing could be collected, output not writable, interrupted),\n"
+    "2 usage error.\n";
+
+struct list {
+    char **v;
+    size_t n;
+};
+
+static void list_free(struct list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+/* Appends the comma-separated items of s; -1 on OOM or an empty item. */
+static int list_parse(struct list *l, const char *s)
+{
+    const char *p = s;
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        if (n == 0)
+            return -1;
+        char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+        if (!v)
+            return -1;
+        l->v = v;
+        l->v[l->n] = strndup(p, n);
+        if (!l->v[l->n])
+            return -1;
+        l->n++;
+        if (!p[n])
+            return 0;
+        p += n + 1;
+    }
+}
+
+static int usage_error(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "ctcollect: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'ctcollect --help'.\n");
+    return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    enum {
+        OPT_PROFILE = 256,
+        OPT_REGION,
+        OPT_ORG,
+        OPT_ROLE,
+        OPT_EXTID,
+        OPT_ACCOUNTS,
+        OPT_EXCLUDE,
+        OPT_CONC,
+        OPT_ENDPOINT,
+        OPT_VERBOSE,
+        OPT_HELP
+    };
+    static const struct option longopts[] = {
+        {"profile", required_argument, NULL, OPT_PROFILE},
+        {"region", required_argument, NULL, OPT_REGION},
+        {"org", no_argument, NULL, OPT_ORG},
+        {"role-name", required_argument, NULL, OPT_ROLE},
+        {"external-id", required_argument, NULL, OPT_EXTID},
+        {"accounts", required_argument, NULL, OPT_ACCOUNTS},
+        {"exclude-accounts", required_argument, NULL, OPT_EXCLUDE},
+        {"concurrency", required_argument, NULL, OPT_CONC},
+        {"endpoint-url", required_argument, NULL, OPT_ENDPOINT},
+        {"output", required_argument, NULL, 'o'},
+        {"verbose", no_argument, NULL, OPT_VERBOSE},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0}};
+    struct scan_options so;
+    struct list regions = {NULL, 0}, accounts = {NULL, 0}, exclude = {NULL, 0};
+    const char *output = NULL;
+    char default_output[128];
+    int verbose = 0, c, status = EXIT_FAIL;
+    struct snapwriter *w = NULL;
+    json_t *manifest = NULL;
+    struct scan_summary sum = SCAN_SUMMARY_INIT;
+    struct ct_error err = CT_ERROR_INIT;
+    struct progress pr;
+    time_t started = time(NULL);
+    int curl_ready = 0;
+
+    memset(&so, 0, sizeof(so));
+    while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_PROFILE:
+            so.profile = optarg;
+            break;
+        case OPT_REGION:
+            if (list_parse(&regions, optarg) != 0) {
+                status = usage_error("invalid --region '%s'", optarg);
+                goto done;
+            }
+            break;
+        case OPT_ORG:
+            so.org = 1;
+            break;
+        case OPT_ROLE:
+            if (!*optarg || strchr(optarg, ':')) {
+                status = usage_error("invalid --role-name '%s'", optarg);
+                goto done;
+            }
+            so.role_name = optarg;
+            break;
+        case OPT_EXTID:
+            so.external_id = optarg;
+            break;
+        case OPT_ACCOUNTS:
+            if (list_parse(&accounts, optarg) != 0) {
+                status = usage_error("invalid --accounts '%s'", optarg);
+                goto done;
+            }
+            break;
+        case OPT_EXCLUDE:
+            if (list_parse(&exclude, optarg) != 0) {
+                status = usage_error("invalid --exclude-accounts '%s'", optarg);
+                goto done;
+            }
+            break;
+        case OPT_CONC: {
+            char *end = NULL;
+            errno = 0;
+            long n = strtol(optarg, &end, 10);
+            if (errno || !end || *end || n < 1 || n > 1024) {
+                status =
+                    usage_error("invalid --concurrency '%s' (1-1024)", optarg);
+                goto done;
+            }
+            so.concurrency = (int)n;
+            break;
+        }
+        case OPT_ENDPOINT:
+            if (strncmp(optarg, "http://", 7) != 0 &&
+                strncmp(optarg, "https://", 8) != 0) {
+                status = usage_error("invalid --endpoint-url '%s'", optarg);
+                goto done;
+            }
+            so.endpoint_url = optarg;
+            break;
+        case 'o':
+            output = optarg;
+            break;
+        case OPT_VERBOSE:
+            verbose = 1;
+            break;
+        case OPT_HELP:
+            fputs(usage_text, stdout);
+            status = EXIT_OK;
+            goto done;
+        default:
+            fprintf(stderr, "Try 'ctcollect --help'.\n");
+            status = EXIT_USAGE;
+            goto done;
+        }
+    }
+    if (optind < argc) {
+        status = usage_error("unexpected argument '%s'", argv[optind]);
+        goto done;
+    }
+    for (size_t i = 0; i < regions.n; i++)
+        if (!ct_valid_region(regions.v[i])) {
+            status = usage_error("invalid region '%s'", regions.v[i]);
+            goto done;
+        }
+    for (size_t i = 0; i < accounts.n; i++)
+        if (!ct_valid_account_id(accounts.v[i])) {
+            status = usage_error("invalid account id '%s'", accounts.v[i]);
+            goto done;
+        }
+    for (size_t i = 0; i < exclude.n; i++)
+        if (!ct_valid_account_id(exclude.v[i])) {
+            status = usage_error("invalid account id '%s'", exclude.v[i]);
+            goto done;
+        }
+    if ((accounts.n || exclude.n) && !so.org) {
+        status =
+            usage_error("%s", "--accounts and --exclude-accounts need --org");
+        goto done;
+    }
+    if ((so.role_name || so.external_id) && !so.org) {
+        status = usage_error("%s", "--role-name and --external-id need --org");
+        goto done;
+    }
+    if (output) {
+        enum snapwriter_kind kind;
+        if (snapwriter_kind(&kind, output, &err) != 0) {
+            status = usage_error("%s", err.message);
+            goto done;
+        }
+    }
+    so.regions = (const char *const *)regions.v;
+    so.n_regions = regions.n;
+    so.accounts = (const char *const *)accounts.v;
+    so.n_accounts = accounts.n;
+    so.exclude = (const char *const *)exclude.v;
+    so.n_exclude = exclude.n;
+
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "ctcollect: cannot initialize libcurl\n");
+        goto done;
+    }
+    curl_ready = 1;
+    xmlInitParser();
+    progress_init(&pr, stderr, verbose);
+    so.log = progress_log;
+    so.progress = progress_update;
+    so.warn = progress_warn;
+    so.cb_ctx = &pr;
+    so.stop = &g_stop;
+
+    if (snapwriter_new(&w, &err) != 0) {
+        fprintf(stderr, "ctcollect: %s\n", err.message);
+        goto done;
+    }
+    int rc = scan_run(&manifest, &sum, w, &so, &err);
+    progress_clear(&pr);
+    if (rc) {
+        if (g_stop)
+            fprintf(stderr, "ctcollect: interrupted: no snapshot written\n");
+        else
+            fprintf(stderr, "ctcollect: collection failed: %s\n", err.message);
+        goto done;
+    }
+    if (sum.trails_files == 0) {
+        fprintf(stderr,
+                "ctcollect: nothing could be collected: %zu errors, no "
+                "region could be read; no snapshot written\n",
+                sum.final.errors);
+        goto done;
+    }
+    if (!output) {
+        struct tm tm;
+        char ts[32];
+        gmtime_r(&started, &tm);
+        strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+        snprintf(default_output, sizeof(default_output),
+                 "ctaudit-snapshot-%s-%s.tar.gz", sum.caller_account, ts);
+        output = default_output;
+    }
+    if (snapwriter_commit(w, output, manifest, time(NULL), &err) != 0) {
+        fprintf(stderr, "ctcollect: cannot write snapshot '%s': %s\n", output,
+                err.message);
+        goto done;
+    }
+    fprintf(stderr,
+            "ctcollect: wrote '%s': %zu accounts, %zu members, %lu calls, "
+            "%lu retries, %zu errors recorded, %.1fs\n",
+            output, sum.final.accounts_total, snapwriter_count(w) + 1,
+            sum.final.calls, sum.final.retries, sum.final.errors,
+            sum.final.elapsed);
+    if (sum.final.errors > 0)
+        fprintf(stderr,
+                "ctcollect: warning: %zu errors recorded in the snapshot "
+                "(some accounts or regions could not be read; see the "
+                "error members)\n",
+                sum.final.errors);
+    status = EXIT_OK;
+done:
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "ctcollect: cannot write to standard output\n");
+        status = EXIT_FAIL;
+    }
+    json_decref(manifest);
+    snapwriter_free(w);
+    list_free(&regions);
+    list_free(&accounts);
+    list_free(&exclude);
+    if (curl_ready) {
+        xmlCleanupParser();
+        curl_global_cleanup();
+    }
+    return status;
+}

@@ -1,0 +1,80 @@
+/*
+ * The collection itself: resolves credentials, identifies the caller, lists
+ * the organization's accounts (--org), and scans every account: identity,
+ * alias (caller's account only), enabled regions, DescribeTrails in each
+ * region, and the three per-trail calls once per distinct trail ARN in the
+ * trail's home region. Every answer or recorded error becomes a snapshot
+ * member in the given writer; failures after retries are recorded and the
+ * scan goes on.
+ */
+#ifndef CT_COLLECTOR_SCAN_H
+#define CT_COLLECTOR_SCAN_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "collector/aws.h"
+#include "collector/snapwriter.h"
+#include "core/error.h"
+#include "core/snapshot.h"
+
+#define SCAN_DEFAULT_ROLE "OrganizationAccountAccessRole"
+#define SCAN_DEFAULT_CONCURRENCY 32
+
+struct scan_progress {
+    size_t accounts_total; /* 0 until known */
+    size_t accounts_done;
+    unsigned long calls, retries, throttles;
+    size_t errors;  /* error members recorded so far */
+    double elapsed; /* seconds */
+};
+
+typedef void (*scan_progress_fn)(void *ctx, const struct scan_progress *p);
+
+struct scan_options {
+    const char *profile;        /* NULL: chain default */
+    const char *const *regions; /* --region; NULL: enabled regions */
+    size_t n_regions;
+    int org;
+    const char *role_name;       /* NULL: SCAN_DEFAULT_ROLE */
+    const char *external_id;     /* may be NULL */
+    const char *const *accounts; /* --accounts (with org) */
+    size_t n_accounts;
+    const char *const *exclude; /* --exclude-accounts */
+    size_t n_exclude;
+    int concurrency;                  /* 0: SCAN_DEFAULT_CONCURRENCY */
+    const char *endpoint_url;         /* may be NULL */
+    struct http_transport *transport; /* NULL: libcurl; borrowed */
+    aws_log_fn log;                   /* --verbose lines; may be NULL */
+    scan_progress_fn progress;        /* may be NULL */
+    aws_log_fn warn;                  /* credential warnings; may be NULL */
+    void *cb_ctx;
+    volatile sig_atomic_t *stop; /* set by a signal handler */
+};
+
+struct scan_summary {
+    char caller_account[CT_ACCOUNT_ID_LEN + 1];
+    char partition[16];
+    struct scan_progress final;
+    size_t accounts_scanned; /* accounts with at least one DescribeTrails */
+    size_t trails_files;     /* describe-trails.json members */
+};
+
+#define SCAN_SUMMARY_INIT                                                      \
+    {                                                                          \
+        {0}, {0}, {0, 0, 0, 0, 0, 0, 0.0}, 0, 0                                \
+    }
+
+/*
+ * Runs the collection into w and builds the manifest without "files"
+ * (*manifest, owned: json_decref). Returns 0 when the caller could be
+ * identified and the scan ran (recorded errors included), CT_EAUTH when no
+ * credentials or the caller identity failed, CT_EINVAL when interrupted.
+ */
+int scan_run(json_t **manifest, struct scan_summary *summary,
+             struct snapwriter *w, const struct scan_options *opt,
+             struct ct_error *err);
+
+#endif
