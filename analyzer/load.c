@@ -7,6 +7,7 @@
 #include "analyzer/load.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,14 +15,13 @@
 #include <jansson.h>
 
 #include "analyzer/db.h"
+#include "analyzer/strmap.h"
 #include "core/hash.h"
 #include "core/snapshot.h"
 #include "core/timefmt.h"
 
 enum stmt_id {
-    ST_MEMBER,
     ST_WARNING,
-    ST_MANIFEST_FILE,
     ST_ORG,
     ST_ACCOUNT_LISTED,
     ST_ACCOUNT_FOLDER,
@@ -47,12 +47,8 @@ enum stmt_id {
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
-    [ST_MEMBER] = "INSERT INTO snapshot_members (snapshot_id, path, kind, "
-                  "size, sha256) VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_WARNING] = "INSERT INTO load_warnings (snapshot_id, member, message) "
                    "VALUES (?1, ?2, ?3)",
-    [ST_MANIFEST_FILE] = "INSERT OR REPLACE INTO manifest_files (snapshot_id, "
-                         "path, size, sha256) VALUES (?1, ?2, ?3, ?4)",
     [ST_ORG] = "INSERT OR REPLACE INTO organizations (snapshot_id, "
                "organization_id, arn, master_account_id, "
                "master_account_email, feature_set) "
@@ -140,6 +136,15 @@ static const char *const stmt_sql[ST_COUNT] = {
                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 };
 
+/* What the loader knows of a member path (strmap value). */
+struct member_state {
+    unsigned char actual[32]; /* SHA-256 of the member, when present */
+    unsigned char listed[32]; /* its SHA256SUMS line, when listed */
+    unsigned char flags;      /* MEMBER_PRESENT | MEMBER_LISTED */
+};
+#define MEMBER_PRESENT 1
+#define MEMBER_LISTED 2
+
 struct loader {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
@@ -148,6 +153,9 @@ struct loader {
     const struct load_options *opt;
     const char *member; /* the member being loaded, for messages */
     char last_account[CT_ACCOUNT_ID_LEN + 1];
+    struct strmap seen;     /* trail ARN -> fingerprint (char[17]) */
+    struct strmap paths;    /* member path -> struct member_state */
+    char sums_expected[CT_SHA256_HEX_LEN + 1]; /* manifest's SHA256SUMS hash */
     int has_manifest;
     unsigned long long recognized;
     unsigned long long members;
@@ -189,7 +197,10 @@ static sqlite3_stmt *stmt(struct loader *l, enum stmt_id id)
 static void bind_text(sqlite3_stmt *s, int i, const char *v)
 {
     if (v)
-        sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+        /* every bound string outlives the step that reads it (JSON values
+         * live until the member is done; locals until the call returns),
+         * and stmt() rebinds before any later step */
+        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(s, i);
 }
@@ -280,7 +291,11 @@ static int bind_time(struct loader *l, sqlite3_stmt *s, int i,
     int rc = get_time(l, obj, key, buf, &present, err);
     if (rc)
         return rc;
-    bind_text(s, i, present ? buf : NULL);
+    /* buf dies with this call: SQLite must copy it */
+    if (present)
+        sqlite3_bind_text(s, i, buf, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(s, i);
     return 0;
 }
 
@@ -416,6 +431,8 @@ static int load_manifest(struct loader *l, const json_t *root,
     bind_text(s, 13, sums_sha);
     if ((rc = step_done(l, s, err)))
         goto done;
+    if (sums_sha)
+        snprintf(l->sums_expected, sizeof(l->sums_expected), "%s", sums_sha);
 
     l->has_manifest = 1;
 done:
@@ -619,6 +636,19 @@ static int load_error(struct loader *l, const struct ct_member_ref *ref,
 
 /* ---- trails ------------------------------------------------------------- */
 
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len);
+
+/* 64-bit FNV-1a over len bytes, continuing from h. */
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
 struct arn_parts {
     char partition[16];
     char region[CT_REGION_MAX + 1];
@@ -712,8 +742,7 @@ static int load_trail_entry(struct loader *l, const struct ct_member_ref *ref,
     const char *kms;
     int multi, org, global, lfv, hces, his, rc;
     struct arn_parts ap;
-    char sha[CT_SHA256_HEX_LEN + 1];
-    char *canon = NULL;
+    char sha[17];
 
     if (!json_is_object(t))
         return shape_error(l, err, "'%s' entry is not an object", "trailList");
@@ -745,13 +774,26 @@ static int load_trail_entry(struct loader *l, const struct ct_member_ref *ref,
     if (!name)
         name = ap.name;
 
-    canon = json_dumps(t, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!canon)
-        return ct_error_set(err, CT_ENOMEM, "out of memory");
-    rc = ct_sha256_hex(sha, canon, strlen(canon), err);
-    free(canon);
-    if (rc)
-        return rc;
+    /* a fingerprint of the configuration, to notice one ARN listed with
+     * two configurations; cheap because every shadow listing computes it */
+    {
+        const char *fields[] = {arn, name, home, s3b, s3p, sns, snsarn,
+                                cwg, cwr, kms};
+        const int flags[] = {multi, org, global, lfv, hces, his};
+        uint64_t h = fnv1a(14695981039346656037ULL, "", 0);
+        for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+            h = fields[i] ? fnv1a(h, fields[i], strlen(fields[i]) + 1)
+                          : fnv1a(h, "\377", 1);
+        for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+            char c = (char)('1' + flags[i]);
+            h = fnv1a(h, &c, 1);
+        }
+        snprintf(sha, sizeof(sha), "%016llx", (unsigned long long)h);
+    }
+
+    const char *known = strmap_get(&l->seen, arn);
+    if (known && strcmp(known, sha) == 0)
+        goto sighting; /* the same configuration again: a shadow listing */
 
     for (int attempt = 0; attempt < 2; attempt++) {
         sqlite3_stmt *s = stmt(l, ST_TRAIL_INSERT);
@@ -793,6 +835,20 @@ static int load_trail_entry(struct loader *l, const struct ct_member_ref *ref,
             return rc;
     }
 
+    /* remember what the table now holds for this ARN */
+    {
+        sqlite3_stmt *g = stmt(l, ST_TRAIL_GET);
+        bind_text(g, 2, arn);
+        if (sqlite3_step(g) != SQLITE_ROW)
+            return sql_error(l, err);
+        char *slot = strmap_put(&l->seen, arn, NULL);
+        if (slot)
+            snprintf(slot, 17, "%s", sqlite3_column_text(g, 0));
+        sqlite3_reset(g);
+        if (!slot)
+            return ct_error_set(err, CT_ENOMEM, "out of memory");
+    }
+sighting:;
     sqlite3_stmt *s = stmt(l, ST_SIGHTING);
     bind_text(s, 2, ref->account);
     bind_text(s, 3, ref->region);
@@ -1162,40 +1218,59 @@ static int load_trail_status(struct loader *l,
     return step_done(l, s, err);
 }
 
+static int hex_value(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                                                 : -1;
+}
+
+/* 64 lowercase hex digits -> 32 bytes; -1 if not hex. */
+static int hex_digest(unsigned char out[32], const char *hex)
+{
+    for (int i = 0; i < 32; i++) {
+        int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return 0;
+}
+
 /* SHA256SUMS: "<64 hex>  <path>" lines, as sha256sum writes them. */
 static int load_checksums(struct loader *l, const struct src_member *m,
                           struct ct_error *err)
 {
     const char *p = (const char *)m->data, *end = p + m->size;
     unsigned long line = 0;
-    int rc;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *eol = nl ? nl : end;
         char path[CT_MEMBER_PATH_MAX];
+        unsigned char digest[32];
         line++;
         size_t n = (size_t)(eol - p);
         if (n == 0) {
             p = eol + 1;
             continue;
         }
-        int ok = n > 66 && (p[64] == ' ') && (p[65] == ' ' || p[65] == '*')
-                 && n - 66 < sizeof(path);
-        for (int i = 0; ok && i < 64; i++)
-            ok = (p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f');
-        if (!ok)
+        if (!(n > 66 && p[64] == ' ' && (p[65] == ' ' || p[65] == '*')
+              && n - 66 < sizeof(path) && hex_digest(digest, p) == 0))
             return ct_error_set(err, CT_EPARSE,
                                 "member '%s': line %lu is not '<sha256>  "
                                 "<path>'",
                                 m->path, line);
         memcpy(path, p + 66, n - 66);
         path[n - 66] = '\0';
-        sqlite3_stmt *s = stmt(l, ST_MANIFEST_FILE);
-        bind_text(s, 2, path);
-        sqlite3_bind_null(s, 3);
-        sqlite3_bind_text(s, 4, p, 64, SQLITE_TRANSIENT);
-        if ((rc = step_done(l, s, err)))
-            return rc;
+        struct member_state *st = strmap_put(&l->paths, path, NULL);
+        if (!st)
+            return ct_error_set(err, CT_ENOMEM, "out of memory");
+        if (st->flags & MEMBER_LISTED)
+            return ct_error_set(err, CT_EPARSE,
+                                "member '%s': line %lu lists '%s' a second "
+                                "time",
+                                m->path, line, path);
+        st->flags |= MEMBER_LISTED;
+        memcpy(st->listed, digest, sizeof(digest));
         p = nl ? nl + 1 : end;
     }
     return 0;
@@ -1238,18 +1313,16 @@ static int on_member(void *ctx, const struct src_member *m,
     l->bytes += m->size;
     ct_snapshot_classify(&ref, m->path);
 
-    sqlite3_stmt *s = stmt(l, ST_MEMBER);
-    bind_text(s, 2, m->path);
-    bind_text(s, 3, ct_member_kind_name(ref.kind));
-    sqlite3_bind_int64(s, 4, (sqlite3_int64)m->size);
-    bind_text(s, 5, m->sha256);
-    if (sqlite3_step(s) != SQLITE_DONE) {
-        if (sqlite3_extended_errcode(l->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
-            return ct_error_set(err, CT_EPARSE,
-                                "member '%s': appears twice in the snapshot",
-                                m->path);
-        return sql_error(l, err);
-    }
+    struct member_state *st = strmap_put(&l->paths, m->path, NULL);
+    if (!st)
+        return ct_error_set(err, CT_ENOMEM, "out of memory");
+    if (st->flags & MEMBER_PRESENT)
+        return ct_error_set(err, CT_EPARSE,
+                            "member '%s': appears twice in the snapshot",
+                            m->path);
+    st->flags |= MEMBER_PRESENT;
+    if (hex_digest(st->actual, m->sha256) != 0)
+        return ct_error_set(err, CT_EIO, "member '%s': bad digest", m->path);
 
     if (ref.kind == CT_MEMBER_UNKNOWN) {
         add_warning(l, m->path, "not part of the snapshot format: ignored");
@@ -1322,52 +1395,71 @@ static void on_source_warning(void *ctx, const char *path, const char *msg)
     add_warning(ctx, path, msg);
 }
 
-/* Checks members against the manifest with three queries. */
+/* The first (smallest) path failing each check, for a stable message. */
+struct verify_state {
+    const char *mismatch, *missing, *unlisted;
+};
+
+static void keep_min(const char **slot, const char *path)
+{
+    if (!*slot || strcmp(path, *slot) < 0)
+        *slot = path;
+}
+
+static void verify_one(void *ctx, const char *path, void *value)
+{
+    struct verify_state *v = ctx;
+    const struct member_state *st = value;
+    int present = st->flags & MEMBER_PRESENT, listed = st->flags & MEMBER_LISTED;
+    if (present && listed && memcmp(st->actual, st->listed, 32) != 0)
+        keep_min(&v->mismatch, path);
+    else if (listed && !present)
+        keep_min(&v->missing, path);
+    else if (present && !listed && strcmp(path, CT_SNAPSHOT_MANIFEST) != 0
+             && strcmp(path, CT_SNAPSHOT_CHECKSUMS) != 0)
+        keep_min(&v->unlisted, path);
+}
+
+/* Checks every member against SHA256SUMS and SHA256SUMS against the
+ * manifest. */
 static int verify_manifest(struct loader *l, struct ct_error *err)
 {
-    static const struct {
-        const char *sql;
-        const char *problem;
-    } checks[] = {
-        {"SELECT 'manifest.json' FROM snapshots WHERE snapshot_id = ?1 AND "
-         "checksums_sha256 IS NULL",
-         "has no checksums: it cannot be verified"},
-        {"SELECT 'SHA256SUMS' FROM snapshots s WHERE snapshot_id = ?1 AND "
-         "NOT EXISTS (SELECT 1 FROM snapshot_members m WHERE m.snapshot_id = "
-         "s.snapshot_id AND m.path = 'SHA256SUMS' AND m.sha256 = "
-         "s.checksums_sha256)",
-         "is missing or does not match the manifest"},
-        {"SELECT s.path FROM snapshot_members s JOIN manifest_files m "
-         "USING (snapshot_id, path) WHERE s.snapshot_id = ?1 AND "
-         "(s.sha256 <> m.sha256 OR s.size <> coalesce(m.size, s.size)) "
-         "ORDER BY s.path LIMIT 1",
-         "does not match the manifest (size or SHA-256 differs)"},
-        {"SELECT m.path FROM manifest_files m LEFT JOIN snapshot_members s "
-         "USING (snapshot_id, path) WHERE m.snapshot_id = ?1 AND s.path IS "
-         "NULL ORDER BY m.path LIMIT 1",
-         "is listed in the manifest but missing from the snapshot"},
-        {"SELECT s.path FROM snapshot_members s LEFT JOIN manifest_files m "
-         "USING (snapshot_id, path) WHERE s.snapshot_id = ?1 AND m.path IS "
-         "NULL AND s.path NOT IN ('manifest.json', 'SHA256SUMS') "
-         "ORDER BY s.path LIMIT 1",
-         "is in the snapshot but not listed in the manifest"},
-    };
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < sizeof(checks) / sizeof(checks[0]);
-         i++) {
-        sqlite3_stmt *s = NULL;
-        if (sqlite3_prepare_v2(l->db, checks[i].sql, -1, &s, NULL)
-            != SQLITE_OK)
-            return ct_error_set(err, CT_ESQL, "%s", sqlite3_errmsg(l->db));
-        sqlite3_bind_int64(s, 1, l->snapshot_id);
-        if (sqlite3_step(s) == SQLITE_ROW)
-            rc = ct_error_set(err, CT_EVERIFY,
-                              "member '%s' %s (use --no-verify to load "
-                              "anyway)",
-                              sqlite3_column_text(s, 0), checks[i].problem);
-        sqlite3_finalize(s);
-    }
-    return rc;
+    struct verify_state v = {NULL, NULL, NULL};
+    const struct member_state *sums;
+    unsigned char expected[32];
+    if (!l->sums_expected[0])
+        return ct_error_set(err, CT_EVERIFY,
+                            "member 'manifest.json' has no checksums: it "
+                            "cannot be verified (use --no-verify to load "
+                            "anyway)");
+    sums = strmap_get(&l->paths, CT_SNAPSHOT_CHECKSUMS);
+    if (!sums || !(sums->flags & MEMBER_PRESENT)
+        || hex_digest(expected, l->sums_expected) != 0
+        || memcmp(sums->actual, expected, 32) != 0)
+        return ct_error_set(err, CT_EVERIFY,
+                            "member 'SHA256SUMS' is missing or does not "
+                            "match the manifest (use --no-verify to load "
+                            "anyway)");
+    strmap_each(&l->paths, verify_one, &v);
+    if (v.mismatch)
+        return ct_error_set(err, CT_EVERIFY,
+                            "member '%s' does not match the manifest "
+                            "(SHA-256 differs) (use --no-verify to load "
+                            "anyway)",
+                            v.mismatch);
+    if (v.missing)
+        return ct_error_set(err, CT_EVERIFY,
+                            "member '%s' is listed in the manifest but "
+                            "missing from the snapshot (use --no-verify to "
+                            "load anyway)",
+                            v.missing);
+    if (v.unlisted)
+        return ct_error_set(err, CT_EVERIFY,
+                            "member '%s' is in the snapshot but not listed "
+                            "in the manifest (use --no-verify to load "
+                            "anyway)",
+                            v.unlisted);
+    return 0;
 }
 
 static const char *base_name(const char *path)
@@ -1392,6 +1484,8 @@ int load_snapshot(sqlite3 *db, const char *source,
     char label[256];
 
     memset(&l, 0, sizeof(l));
+    l.seen.value_size = 17;
+    l.paths.value_size = sizeof(struct member_state);
     l.db = db;
     l.source = source;
     l.opt = opt ? opt : &defaults;
@@ -1471,6 +1565,8 @@ done:
     sqlite3_finalize(s);
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(l.st[i]);
+    strmap_release(&l.seen);
+    strmap_release(&l.paths);
     return rc;
 }
 
