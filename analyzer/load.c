@@ -6,6 +6,7 @@
  */
 #include "analyzer/load.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1278,71 +1279,235 @@ static int load_checksums(struct loader *l, const struct src_member *m,
 
 /* ---- dispatch ----------------------------------------------------------- */
 
-static int parse_member(struct loader *l, const struct src_member *m,
-                        json_t **out, struct ct_error *err)
+/*
+ * The load is a two-stage pipeline: a reader thread streams the members
+ * (decompression, SHA-256, JSON parsing) into a bounded queue, and the
+ * caller's thread consumes them in archive order (maps, SQLite). On two
+ * cores the wall time is the slower stage, not the sum. The consumer does
+ * everything in the order of a sequential load, so results and errors are
+ * the same.
+ */
+enum item_type { ITEM_MEMBER, ITEM_WARNING, ITEM_END };
+
+struct item {
+    enum item_type type;
+    char *path;                 /* owned */
+    char sha256[CT_SHA256_HEX_LEN + 1];
+    size_t size;
+    struct ct_member_ref ref;
+    json_t *root;               /* owned; NULL if not JSON or not parsed */
+    unsigned char *data;        /* owned copy, SHA256SUMS only */
+    int parse_rc;               /* parse failure: message in msg */
+    char *msg;                  /* owned: parse error, or warning text */
+    int end_rc;                 /* ITEM_END: the walk's result */
+};
+
+#define QUEUE_CAP 64
+
+struct queue {
+    pthread_mutex_t lock;
+    pthread_cond_t not_empty, not_full;
+    struct item *items[QUEUE_CAP];
+    size_t head, count;
+    int stop;                   /* the consumer failed: stop reading */
+    const char *source;
+    const struct src_limits *limits;
+    struct ct_error walk_err;
+};
+
+static void item_free(struct item *it)
 {
-    json_error_t jerr;
-    json_t *root = json_loadb((const char *)m->data, m->size, 0, &jerr);
-    if (!root) {
-        if (m->size == 0)
-            return ct_error_set(err, CT_EPARSE, "member '%s': empty file",
-                                m->path);
-        return ct_error_set(err, CT_EPARSE,
-                            "member '%s': invalid JSON at line %d, column "
-                            "%d: %s",
-                            m->path, jerr.line, jerr.column, jerr.text);
+    if (!it)
+        return;
+    free(it->path);
+    json_decref(it->root);
+    free(it->data);
+    free(it->msg);
+    free(it);
+}
+
+/* Blocks while the queue is full. Takes ownership of it. */
+static void queue_push(struct queue *q, struct item *it)
+{
+    pthread_mutex_lock(&q->lock);
+    while (q->count == QUEUE_CAP)
+        pthread_cond_wait(&q->not_full, &q->lock);
+    q->items[(q->head + q->count) % QUEUE_CAP] = it;
+    q->count++;
+    pthread_cond_signal(&q->not_empty);
+    pthread_mutex_unlock(&q->lock);
+}
+
+static struct item *queue_pop(struct queue *q)
+{
+    struct item *it;
+    pthread_mutex_lock(&q->lock);
+    while (q->count == 0)
+        pthread_cond_wait(&q->not_empty, &q->lock);
+    it = q->items[q->head];
+    q->head = (q->head + 1) % QUEUE_CAP;
+    q->count--;
+    pthread_cond_signal(&q->not_full);
+    pthread_mutex_unlock(&q->lock);
+    return it;
+}
+
+static int queue_stopped(struct queue *q)
+{
+    int stop;
+    pthread_mutex_lock(&q->lock);
+    stop = q->stop;
+    pthread_mutex_unlock(&q->lock);
+    return stop;
+}
+
+static char *format_msg(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static char *format_msg(const char *fmt, ...)
+{
+    char buf[CT_ERROR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    return strdup(buf);
+}
+
+/* Reader thread: classify and parse one member. */
+static int produce_member(void *ctx, const struct src_member *m,
+                          struct ct_error *err)
+{
+    struct queue *q = ctx;
+    struct item *it;
+    if (queue_stopped(q))
+        return ct_error_set(err, CT_EIO, "stopped");
+    it = calloc(1, sizeof(*it));
+    if (!it || !(it->path = strdup(m->path))) {
+        free(it);
+        return ct_error_set(err, CT_ENOMEM, "out of memory");
     }
-    if (!json_is_object(root)) {
-        json_decref(root);
-        return shape_error(l, err, "expected a JSON %s", "object");
+    it->type = ITEM_MEMBER;
+    memcpy(it->sha256, m->sha256, sizeof(it->sha256));
+    it->size = m->size;
+    ct_snapshot_classify(&it->ref, m->path);
+    switch (it->ref.kind) {
+    case CT_MEMBER_UNKNOWN:
+    case CT_MEMBER_DIRECTORY:
+    case CT_MEMBER_ORG_COSTS:
+        break;
+    case CT_MEMBER_CHECKSUMS:
+        it->data = malloc(m->size + 1);
+        if (!it->data) {
+            item_free(it);
+            return ct_error_set(err, CT_ENOMEM, "out of memory");
+        }
+        memcpy(it->data, m->data, m->size);
+        it->data[m->size] = '\0';
+        break;
+    default: {
+        json_error_t jerr;
+        it->root = json_loadb((const char *)m->data, m->size, 0, &jerr);
+        if (!it->root) {
+            it->parse_rc = CT_EPARSE;
+            it->msg = m->size == 0
+                          ? format_msg("member '%s': empty file", m->path)
+                          : format_msg("member '%s': invalid JSON at line "
+                                       "%d, column %d: %s",
+                                       m->path, jerr.line, jerr.column,
+                                       jerr.text);
+        } else if (!json_is_object(it->root)) {
+            json_decref(it->root);
+            it->root = NULL;
+            it->parse_rc = CT_EPARSE;
+            it->msg = format_msg("member '%s': expected a JSON object",
+                                 m->path);
+        }
+        if (it->parse_rc && !it->msg) {
+            item_free(it);
+            return ct_error_set(err, CT_ENOMEM, "out of memory");
+        }
     }
-    *out = root;
+    }
+    queue_push(q, it);
     return 0;
 }
 
-static int on_member(void *ctx, const struct src_member *m,
-                     struct ct_error *err)
+static void produce_warning(void *ctx, const char *path, const char *msg)
 {
-    struct loader *l = ctx;
-    struct ct_member_ref ref;
-    json_t *root = NULL;
+    struct queue *q = ctx;
+    struct item *it = calloc(1, sizeof(*it));
+    if (!it)
+        return;
+    it->type = ITEM_WARNING;
+    it->path = strdup(path);
+    it->msg = strdup(msg);
+    if (!it->path || !it->msg) {
+        item_free(it);
+        return;
+    }
+    queue_push(q, it);
+}
+
+static void *reader_main(void *arg)
+{
+    struct queue *q = arg;
+    /* preallocated by load_members: the END item always gets through */
+    struct item *end = q->items[0];
+    q->items[0] = NULL;
+    end->end_rc = src_walk(q->source, q->limits, produce_member,
+                           produce_warning, q, &q->walk_err);
+    queue_push(q, end);
+    return NULL;
+}
+
+/* Consumer: one member, in archive order. */
+static int consume_member(struct loader *l, struct item *it,
+                          struct ct_error *err)
+{
+    const struct ct_member_ref *ref = &it->ref;
+    json_t *root = it->root;
+    struct src_member m;
     int rc = 0;
 
-    l->member = m->path;
+    l->member = it->path;
     l->members++;
-    l->bytes += m->size;
-    ct_snapshot_classify(&ref, m->path);
+    l->bytes += it->size;
 
-    struct member_state *st = strmap_put(&l->paths, m->path, NULL);
+    struct member_state *st = strmap_put(&l->paths, it->path, NULL);
     if (!st)
         return ct_error_set(err, CT_ENOMEM, "out of memory");
     if (st->flags & MEMBER_PRESENT)
         return ct_error_set(err, CT_EPARSE,
                             "member '%s': appears twice in the snapshot",
-                            m->path);
+                            it->path);
     st->flags |= MEMBER_PRESENT;
-    if (hex_digest(st->actual, m->sha256) != 0)
-        return ct_error_set(err, CT_EIO, "member '%s': bad digest", m->path);
+    if (hex_digest(st->actual, it->sha256) != 0)
+        return ct_error_set(err, CT_EIO, "member '%s': bad digest", it->path);
 
-    if (ref.kind == CT_MEMBER_UNKNOWN) {
+    if (ref->kind == CT_MEMBER_UNKNOWN) {
         /* a top-level README.md documents a dump (the fixtures have one):
          * ignored without a warning, as schema/SNAPSHOT.md says */
-        if (strcmp(m->path, "README.md") != 0)
-            add_warning(l, m->path, "not part of the snapshot format: ignored");
+        if (strcmp(it->path, "README.md") != 0)
+            add_warning(l, it->path, "not part of the snapshot format: ignored");
         return 0;
     }
-    if (ref.kind == CT_MEMBER_DIRECTORY || ref.kind == CT_MEMBER_ORG_COSTS)
+    if (ref->kind == CT_MEMBER_DIRECTORY || ref->kind == CT_MEMBER_ORG_COSTS)
         return 0; /* cost-and-usage: reserved for the dollars issue */
-    if (ref.kind == CT_MEMBER_CHECKSUMS)
-        return load_checksums(l, m, err);
-
-    if ((rc = parse_member(l, m, &root, err)))
-        return rc;
+    if (ref->kind == CT_MEMBER_CHECKSUMS) {
+        memset(&m, 0, sizeof(m));
+        m.path = it->path;
+        m.data = it->data;
+        m.size = it->size;
+        return load_checksums(l, &m, err);
+    }
+    if (it->parse_rc)
+        return ct_error_set(err, it->parse_rc, "%s", it->msg);
     l->recognized++;
-    if (ref.account[0] && (rc = touch_account(l, ref.account, err)))
-        goto done;
+    if (ref->account[0] && (rc = touch_account(l, ref->account, err)))
+        return rc;
 
-    switch (ref.kind) {
+    switch (ref->kind) {
     case CT_MEMBER_MANIFEST:
         rc = load_manifest(l, root, err);
         break;
@@ -1353,49 +1518,95 @@ static int on_member(void *ctx, const struct src_member *m,
         rc = load_org_accounts(l, root, err);
         break;
     case CT_MEMBER_ORG_ERROR:
-        rc = load_error(l, &ref, "organization", root, err);
+        rc = load_error(l, ref, "organization", root, err);
         break;
     case CT_MEMBER_IDENTITY:
-        rc = load_identity(l, &ref, root, err);
+        rc = load_identity(l, ref, root, err);
         break;
     case CT_MEMBER_ALIASES:
-        rc = load_aliases(l, &ref, root, err);
+        rc = load_aliases(l, ref, root, err);
         break;
     case CT_MEMBER_REGIONS:
-        rc = load_regions(l, &ref, root, err);
+        rc = load_regions(l, ref, root, err);
         break;
     case CT_MEMBER_ACCOUNT_ERROR:
-        rc = load_error(l, &ref, "account", root, err);
+        rc = load_error(l, ref, "account", root, err);
         break;
     case CT_MEMBER_ACCOUNT_OP_ERROR:
-        rc = load_error(l, &ref, "account_operation", root, err);
+        rc = load_error(l, ref, "account_operation", root, err);
         break;
     case CT_MEMBER_DESCRIBE_TRAILS:
-        rc = load_describe_trails(l, &ref, root, err);
+        rc = load_describe_trails(l, ref, root, err);
         break;
     case CT_MEMBER_EVENT_SELECTORS:
-        rc = load_event_selectors(l, &ref, root, err);
+        rc = load_event_selectors(l, ref, root, err);
         break;
     case CT_MEMBER_INSIGHT_SELECTORS:
-        rc = load_insight_selectors(l, &ref, root, err);
+        rc = load_insight_selectors(l, ref, root, err);
         break;
     case CT_MEMBER_TRAIL_STATUS:
-        rc = load_trail_status(l, &ref, root, err);
+        rc = load_trail_status(l, ref, root, err);
         break;
     case CT_MEMBER_REGION_ERROR:
-        rc = load_error(l, &ref, "region", root, err);
+        rc = load_error(l, ref, "region", root, err);
         break;
     default:
         break;
     }
-done:
-    json_decref(root);
     return rc;
 }
 
-static void on_source_warning(void *ctx, const char *path, const char *msg)
+/* Runs the pipeline over source. */
+static int load_members(struct loader *l, const char *source,
+                        struct ct_error *err)
 {
-    add_warning(ctx, path, msg);
+    struct queue q;
+    pthread_t reader;
+    int rc = 0, walk_rc = 0;
+    struct item *end = calloc(1, sizeof(*end));
+    if (!end)
+        return ct_error_set(err, CT_ENOMEM, "out of memory");
+    end->type = ITEM_END;
+    memset(&q, 0, sizeof(q));
+    q.source = source;
+    q.limits = &l->opt->limits;
+    q.items[0] = end; /* handed to the reader before the queue is used */
+    pthread_mutex_init(&q.lock, NULL);
+    pthread_cond_init(&q.not_empty, NULL);
+    pthread_cond_init(&q.not_full, NULL);
+    if (pthread_create(&reader, NULL, reader_main, &q) != 0) {
+        free(end);
+        rc = ct_error_set(err, CT_ENOMEM, "cannot start the reader thread");
+        goto done;
+    }
+    for (;;) {
+        struct item *it = queue_pop(&q);
+        if (it->type == ITEM_END) {
+            walk_rc = it->end_rc;
+            item_free(it);
+            break;
+        }
+        if (rc == 0) {
+            if (it->type == ITEM_WARNING)
+                add_warning(l, it->path, it->msg);
+            else
+                rc = consume_member(l, it, err);
+            if (rc) {
+                pthread_mutex_lock(&q.lock);
+                q.stop = 1;
+                pthread_mutex_unlock(&q.lock);
+            }
+        }
+        item_free(it);
+    }
+    pthread_join(reader, NULL);
+    if (rc == 0 && walk_rc)
+        rc = ct_error_set(err, walk_rc, "%s", q.walk_err.message);
+done:
+    pthread_cond_destroy(&q.not_empty);
+    pthread_cond_destroy(&q.not_full);
+    pthread_mutex_destroy(&q.lock);
+    return rc;
 }
 
 /* The first (smallest) path failing each check, for a stable message. */
@@ -1524,8 +1735,7 @@ int load_snapshot(sqlite3 *db, const char *source,
         }
     }
 
-    rc = src_walk(source, &l.opt->limits, on_member, on_source_warning, &l,
-                  err);
+    rc = load_members(&l, source, err);
     if (rc)
         goto done;
     if (l.members == 0) {
