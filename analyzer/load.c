@@ -6,6 +6,7 @@
  */
 #include "analyzer/load.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -1797,7 +1798,10 @@ int load_open_input(sqlite3 **out, const char *const *inputs, int n_inputs,
                                 "'%s' is a database: give one database, or "
                                 "snapshots only",
                                 inputs[i]);
-    if ((rc = db_create(&db, ":memory:", err)))
+    /* "" is SQLite's private temporary on-disk database: pages beyond the
+     * cache go to an unlinked file, so memory stays bounded whatever the
+     * snapshot's size */
+    if ((rc = db_create(&db, "", err)))
         goto done;
     if ((rc = db_exec(db, "BEGIN", err)))
         goto done;
@@ -1810,8 +1814,11 @@ int load_open_input(sqlite3 **out, const char *const *inputs, int n_inputs,
             goto done;
         }
     }
-    if ((rc = db_exec(db, "ANALYZE", err)) || (rc = db_exec(db, "COMMIT", err)))
+    if ((rc = db_exec(db, "ANALYZE", err)) || (rc = db_exec(db, "COMMIT", err))
+        || (rc = db_exec(db, "PRAGMA shrink_memory", err)))
         goto done;
+    /* give the load's freed memory back before the report needs its own */
+    malloc_trim(0);
     *out = db;
     db = NULL;
 done:

@@ -49,15 +49,6 @@ static int grow(void **items, size_t *cap, size_t n, size_t size)
 
 static void account_release(struct account_report *a)
 {
-    for (size_t i = 0; i < a->n_rows; i++) {
-        struct trail_row *r = &a->rows[i];
-        free(r->region);
-        free(r->name);
-        free(r->trail_arn);
-        free(r->home_region);
-        free(r->logging);
-        free(r->selectors);
-    }
     free(a->rows);
     for (size_t i = 0; i < a->n_regions; i++) {
         free(a->regions[i].region);
@@ -82,6 +73,7 @@ void report_release(struct report *r)
     free(r->by_id);
     free(r->global);
     finding_list_release(&r->findings);
+    strmap_release(&r->strings);
     free(r->label);
     free(r->started_at);
     free(r->collector);
@@ -273,11 +265,12 @@ static int load_rows(struct report *r, sqlite3 *db, struct account_index *idx,
             goto done;
         }
         struct trail_row *row = &a->rows[a->n_rows++];
+        struct strmap *in = &r->strings;
         memset(row, 0, sizeof(*row));
-        row->region = dup_col(st, 1, &oom);
-        row->name = dup_col(st, 2, &oom);
-        row->trail_arn = dup_col(st, 3, &oom);
-        row->home_region = dup_col(st, 4, &oom);
+        row->region = strmap_intern(in, (const char *)sqlite3_column_text(st, 1), &oom);
+        row->name = strmap_intern(in, (const char *)sqlite3_column_text(st, 2), &oom);
+        row->trail_arn = strmap_intern(in, (const char *)sqlite3_column_text(st, 3), &oom);
+        row->home_region = strmap_intern(in, (const char *)sqlite3_column_text(st, 4), &oom);
         row->multi = sqlite3_column_int(st, 5);
         row->org = sqlite3_column_int(st, 6);
         row->shadow = sqlite3_column_int(st, 7);
@@ -287,8 +280,8 @@ static int load_rows(struct report *r, sqlite3 *db, struct account_index *idx,
         row->data = tri_col(st, 11);
         row->insights = tri_col(st, 12);
         row->network = tri_col(st, 13);
-        row->logging = dup_col(st, 14, &oom);
-        row->selectors = dup_col(st, 15, &oom);
+        row->logging = strmap_intern(in, (const char *)sqlite3_column_text(st, 14), &oom);
+        row->selectors = strmap_intern(in, (const char *)sqlite3_column_text(st, 15), &oom);
         if (oom) {
             rc = ct_error_set(err, CT_ENOMEM, "out of memory");
             goto done;

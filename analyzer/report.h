@@ -17,7 +17,8 @@
 
 /* A trail as seen from one account and region (a row of the table). */
 struct trail_row {
-    char *region, *name, *trail_arn, *home_region, *logging, *selectors;
+    /* interned in report.strings */
+    const char *region, *name, *trail_arn, *home_region, *logging, *selectors;
     int multi, org, shadow, listed;
     int reads, writes;           /* 1, 0, or -1 unknown */
     int data, insights, network; /* 1, 0, or -1 unknown */
@@ -55,6 +56,7 @@ struct report {
     size_t n_global;
     int scanned, skipped, with_cost_warnings;
     int n_warning, n_info;
+    struct strmap strings;               /* owns the rows' strings */
 };
 
 struct report_options {

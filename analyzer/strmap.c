@@ -86,6 +86,19 @@ void *strmap_put(struct strmap *m, const char *key, int *added)
     return v;
 }
 
+const char *strmap_intern(struct strmap *m, const char *s, int *oom)
+{
+    struct strmap_slot *slot;
+    if (!s)
+        return NULL;
+    if (!strmap_put(m, s, NULL)) {
+        *oom = 1;
+        return NULL;
+    }
+    slot = find(m, s);
+    return slot->key;
+}
+
 void strmap_each(const struct strmap *m,
                  void (*fn)(void *ctx, const char *key, void *value),
                  void *ctx)

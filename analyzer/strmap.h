@@ -26,6 +26,13 @@ void *strmap_get(const struct strmap *m, const char *key);
  */
 void *strmap_put(struct strmap *m, const char *key, int *added);
 
+/*
+ * Interning: the map's own copy of s (added if absent), shared by every
+ * caller that interns an equal string. NULL for NULL s or out of memory
+ * (*oom set). Valid until strmap_release.
+ */
+const char *strmap_intern(struct strmap *m, const char *s, int *oom);
+
 /* Calls fn for every entry, in no particular order. */
 void strmap_each(const struct strmap *m,
                  void (*fn)(void *ctx, const char *key, void *value),
