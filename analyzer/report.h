@@ -25,7 +25,7 @@ struct trail_row {
 };
 
 struct region_line {
-    char *region, *scan_state;
+    const char *region, *scan_state; /* interned in report.strings */
     int trails, active, read_copies, write_copies, unknown_trails;
     int data, insights, network; /* an active trail delivers them */
 };
