@@ -144,6 +144,20 @@ static void check_keys(const json_t *o, size_t n, const char *what,
         fail(what, buf, len);
 }
 
+/* A finding: all its keys, and trail_arns holds whole trail ARNs. */
+static void check_finding(const json_t *x, const char *buf, size_t len)
+{
+    const json_t *arn;
+    size_t i;
+    check_keys(x, 10, "report json: finding keys", buf, len);
+    json_array_foreach(json_object_get(x, "trail_arns"), i, arn) {
+        const char *s = json_string_value(arn);
+        if (!s || strncmp(s, "arn:", 4) != 0 || !strstr(s, ":trail/"))
+            fail("report json: trail_arns entry is not a trail ARN", buf,
+                 len);
+    }
+}
+
 /* The report JSON parses and every object has all its keys (jansson
  * drops a key whose value could not be built, e.g. invalid UTF-8). */
 static void check_report_json(const char *buf, size_t len)
@@ -162,10 +176,10 @@ static void check_report_json(const char *buf, size_t len)
         json_array_foreach(json_object_get(a, "trails"), k, x)
             check_keys(x, 15, "report json: trail keys", buf, len);
         json_array_foreach(json_object_get(a, "findings"), k, x)
-            check_keys(x, 10, "report json: finding keys", buf, len);
+            check_finding(x, buf, len);
     }
     json_array_foreach(json_object_get(root, "findings"), k, x)
-        check_keys(x, 10, "report json: finding keys", buf, len);
+        check_finding(x, buf, len);
     check_keys(json_object_get(root, "snapshot"), 7,
                "report json: snapshot keys", buf, len);
     json_decref(root);
@@ -224,6 +238,10 @@ static void sql_outputs(sqlite3 *db)
                 json_decref(v);
             } else if (rc == 0 && fmt == OUT_CSV) {
                 check_csv(buf, len, -1);
+            } else if (rc == 0) {
+                for (size_t i = 0; i < len; i++)
+                    if ((unsigned char)buf[i] < 0x20 && buf[i] != '\n')
+                        fail("sql table has a control character", buf, len);
             }
             free(buf);
         }
