@@ -664,7 +664,8 @@ static int parse_trail_arn(struct arn_parts *out, const char *arn)
     char buf[512];
     char *f[6];
     size_t n = strlen(arn);
-    if (n >= sizeof(buf))
+    /* no space: rules and the report list ARNs separated by spaces */
+    if (n >= sizeof(buf) || strchr(arn, ' '))
         return -1;
     memcpy(buf, arn, n + 1);
     char *p = buf;
@@ -909,6 +910,10 @@ static int document_arn(struct loader *l, const struct ct_member_ref *ref,
     snprintf(arn, size, "arn:%s:cloudtrail:%s:%s:trail/%s",
              ct_region_partition(ref->region), ref->region, ref->owner,
              ref->trail_name);
+    if (parse_trail_arn(&ap, arn) != 0)
+        return ct_error_set(err, CT_EPARSE,
+                            "member '%s': invalid trail name in the path",
+                            l->member);
     return 0;
 }
 
