@@ -7,7 +7,6 @@
 #include "analyzer/load.h"
 
 #include <malloc.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,7 +16,9 @@
 #include <jansson.h>
 
 #include "analyzer/db.h"
+#include "analyzer/pipeline.h"
 #include "analyzer/strmap.h"
+#include "analyzer/verify.h"
 #include "core/hash.h"
 #include "core/snapshot.h"
 #include "core/timefmt.h"
@@ -137,15 +138,6 @@ static const char *const stmt_sql[ST_COUNT] = {
                  "probable_causes, member) "
                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 };
-
-/* What the loader knows of a member path (strmap value). */
-struct member_state {
-    unsigned char actual[32]; /* SHA-256 of the member, when present */
-    unsigned char listed[32]; /* its SHA256SUMS line, when listed */
-    unsigned char flags;      /* MEMBER_PRESENT | MEMBER_LISTED */
-};
-#define MEMBER_PRESENT 1
-#define MEMBER_LISTED 2
 
 struct loader {
     sqlite3 *db;
@@ -1225,250 +1217,8 @@ static int load_trail_status(struct loader *l,
     return step_done(l, s, err);
 }
 
-static int hex_value(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                                                 : -1;
-}
-
-/* 64 lowercase hex digits -> 32 bytes; -1 if not hex. */
-static int hex_digest(unsigned char out[32], const char *hex)
-{
-    for (int i = 0; i < 32; i++) {
-        int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        out[i] = (unsigned char)(hi << 4 | lo);
-    }
-    return 0;
-}
-
-/* SHA256SUMS: "<64 hex>  <path>" lines, as sha256sum writes them. */
-static int load_checksums(struct loader *l, const struct src_member *m,
-                          struct ct_error *err)
-{
-    const char *p = (const char *)m->data, *end = p + m->size;
-    unsigned long line = 0;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *eol = nl ? nl : end;
-        char path[CT_MEMBER_PATH_MAX];
-        unsigned char digest[32];
-        line++;
-        size_t n = (size_t)(eol - p);
-        if (n == 0) {
-            p = eol + 1;
-            continue;
-        }
-        if (!(n > 66 && p[64] == ' ' && (p[65] == ' ' || p[65] == '*')
-              && n - 66 < sizeof(path) && hex_digest(digest, p) == 0))
-            return ct_error_set(err, CT_EPARSE,
-                                "member '%s': line %lu is not '<sha256>  "
-                                "<path>'",
-                                m->path, line);
-        memcpy(path, p + 66, n - 66);
-        path[n - 66] = '\0';
-        struct member_state *st = strmap_put(&l->paths, path, NULL);
-        if (!st)
-            return ct_error_set(err, CT_ENOMEM, "out of memory");
-        if (st->flags & MEMBER_LISTED)
-            return ct_error_set(err, CT_EPARSE,
-                                "member '%s': line %lu lists '%s' a second "
-                                "time",
-                                m->path, line, path);
-        st->flags |= MEMBER_LISTED;
-        memcpy(st->listed, digest, sizeof(digest));
-        p = nl ? nl + 1 : end;
-    }
-    return 0;
-}
-
-/* ---- dispatch ----------------------------------------------------------- */
-
-/*
- * The load is a two-stage pipeline: a reader thread streams the members
- * (decompression, SHA-256, JSON parsing) into a bounded queue, and the
- * caller's thread consumes them in archive order (maps, SQLite). On two
- * cores the wall time is the slower stage, not the sum. The consumer does
- * everything in the order of a sequential load, so results and errors are
- * the same.
- */
-enum item_type { ITEM_MEMBER, ITEM_WARNING, ITEM_END };
-
-struct item {
-    enum item_type type;
-    char *path;                 /* owned */
-    char sha256[CT_SHA256_HEX_LEN + 1];
-    size_t size;
-    struct ct_member_ref ref;
-    json_t *root;               /* owned; NULL if not JSON or not parsed */
-    unsigned char *data;        /* owned copy, SHA256SUMS only */
-    int parse_rc;               /* parse failure: message in msg */
-    char *msg;                  /* owned: parse error, or warning text */
-    int end_rc;                 /* ITEM_END: the walk's result */
-};
-
-#define QUEUE_CAP 64
-
-struct queue {
-    pthread_mutex_t lock;
-    pthread_cond_t not_empty, not_full;
-    struct item *items[QUEUE_CAP];
-    size_t head, count;
-    int stop;                   /* the consumer failed: stop reading */
-    const char *source;
-    const struct src_limits *limits;
-    struct ct_error walk_err;
-};
-
-static void item_free(struct item *it)
-{
-    if (!it)
-        return;
-    free(it->path);
-    json_decref(it->root);
-    free(it->data);
-    free(it->msg);
-    free(it);
-}
-
-/* Blocks while the queue is full. Takes ownership of it. */
-static void queue_push(struct queue *q, struct item *it)
-{
-    pthread_mutex_lock(&q->lock);
-    while (q->count == QUEUE_CAP)
-        pthread_cond_wait(&q->not_full, &q->lock);
-    q->items[(q->head + q->count) % QUEUE_CAP] = it;
-    q->count++;
-    pthread_cond_signal(&q->not_empty);
-    pthread_mutex_unlock(&q->lock);
-}
-
-static struct item *queue_pop(struct queue *q)
-{
-    struct item *it;
-    pthread_mutex_lock(&q->lock);
-    while (q->count == 0)
-        pthread_cond_wait(&q->not_empty, &q->lock);
-    it = q->items[q->head];
-    q->head = (q->head + 1) % QUEUE_CAP;
-    q->count--;
-    pthread_cond_signal(&q->not_full);
-    pthread_mutex_unlock(&q->lock);
-    return it;
-}
-
-static int queue_stopped(struct queue *q)
-{
-    int stop;
-    pthread_mutex_lock(&q->lock);
-    stop = q->stop;
-    pthread_mutex_unlock(&q->lock);
-    return stop;
-}
-
-static char *format_msg(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-static char *format_msg(const char *fmt, ...)
-{
-    char buf[CT_ERROR_MSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    return strdup(buf);
-}
-
-/* Reader thread: classify and parse one member. */
-static int produce_member(void *ctx, const struct src_member *m,
-                          struct ct_error *err)
-{
-    struct queue *q = ctx;
-    struct item *it;
-    if (queue_stopped(q))
-        return ct_error_set(err, CT_EIO, "stopped");
-    it = calloc(1, sizeof(*it));
-    if (!it || !(it->path = strdup(m->path))) {
-        free(it);
-        return ct_error_set(err, CT_ENOMEM, "out of memory");
-    }
-    it->type = ITEM_MEMBER;
-    memcpy(it->sha256, m->sha256, sizeof(it->sha256));
-    it->size = m->size;
-    ct_snapshot_classify(&it->ref, m->path);
-    switch (it->ref.kind) {
-    case CT_MEMBER_UNKNOWN:
-    case CT_MEMBER_DIRECTORY:
-    case CT_MEMBER_ORG_COSTS:
-        break;
-    case CT_MEMBER_CHECKSUMS:
-        it->data = malloc(m->size + 1);
-        if (!it->data) {
-            item_free(it);
-            return ct_error_set(err, CT_ENOMEM, "out of memory");
-        }
-        memcpy(it->data, m->data, m->size);
-        it->data[m->size] = '\0';
-        break;
-    default: {
-        json_error_t jerr;
-        it->root = json_loadb((const char *)m->data, m->size, 0, &jerr);
-        if (!it->root) {
-            it->parse_rc = CT_EPARSE;
-            it->msg = m->size == 0
-                          ? format_msg("member '%s': empty file", m->path)
-                          : format_msg("member '%s': invalid JSON at line "
-                                       "%d, column %d: %s",
-                                       m->path, jerr.line, jerr.column,
-                                       jerr.text);
-        } else if (!json_is_object(it->root)) {
-            json_decref(it->root);
-            it->root = NULL;
-            it->parse_rc = CT_EPARSE;
-            it->msg = format_msg("member '%s': expected a JSON object",
-                                 m->path);
-        }
-        if (it->parse_rc && !it->msg) {
-            item_free(it);
-            return ct_error_set(err, CT_ENOMEM, "out of memory");
-        }
-    }
-    }
-    queue_push(q, it);
-    return 0;
-}
-
-static void produce_warning(void *ctx, const char *path, const char *msg)
-{
-    struct queue *q = ctx;
-    struct item *it = calloc(1, sizeof(*it));
-    if (!it)
-        return;
-    it->type = ITEM_WARNING;
-    it->path = strdup(path);
-    it->msg = strdup(msg);
-    if (!it->path || !it->msg) {
-        item_free(it);
-        return;
-    }
-    queue_push(q, it);
-}
-
-static void *reader_main(void *arg)
-{
-    struct queue *q = arg;
-    /* preallocated by load_members: the END item always gets through */
-    struct item *end = q->items[0];
-    q->items[0] = NULL;
-    end->end_rc = src_walk(q->source, q->limits, produce_member,
-                           produce_warning, q, &q->walk_err);
-    queue_push(q, end);
-    return NULL;
-}
-
 /* Consumer: one member, in archive order. */
-static int consume_member(struct loader *l, struct item *it,
+static int consume_member(struct loader *l, struct pipe_item *it,
                           struct ct_error *err)
 {
     const struct ct_member_ref *ref = &it->ref;
@@ -1488,7 +1238,7 @@ static int consume_member(struct loader *l, struct item *it,
                             "member '%s': appears twice in the snapshot",
                             it->path);
     st->flags |= MEMBER_PRESENT;
-    if (hex_digest(st->actual, it->sha256) != 0)
+    if (verify_hex_digest(st->actual, it->sha256) != 0)
         return ct_error_set(err, CT_EIO, "member '%s': bad digest", it->path);
 
     if (ref->kind == CT_MEMBER_UNKNOWN) {
@@ -1505,7 +1255,7 @@ static int consume_member(struct loader *l, struct item *it,
         m.path = it->path;
         m.data = it->data;
         m.size = it->size;
-        return load_checksums(l, &m, err);
+        return verify_add_checksums(&l->paths, &m, err);
     }
     if (it->parse_rc)
         return ct_error_set(err, it->parse_rc, "%s", it->msg);
@@ -1562,124 +1312,15 @@ static int consume_member(struct loader *l, struct item *it,
     return rc;
 }
 
-/* Runs the pipeline over source. */
-static int load_members(struct loader *l, const char *source,
-                        struct ct_error *err)
+static void on_pipeline_warning(void *ctx, const char *path, const char *msg)
 {
-    struct queue q;
-    pthread_t reader;
-    int rc = 0, walk_rc = 0;
-    struct item *end = calloc(1, sizeof(*end));
-    if (!end)
-        return ct_error_set(err, CT_ENOMEM, "out of memory");
-    end->type = ITEM_END;
-    memset(&q, 0, sizeof(q));
-    q.source = source;
-    q.limits = &l->opt->limits;
-    q.items[0] = end; /* handed to the reader before the queue is used */
-    pthread_mutex_init(&q.lock, NULL);
-    pthread_cond_init(&q.not_empty, NULL);
-    pthread_cond_init(&q.not_full, NULL);
-    if (pthread_create(&reader, NULL, reader_main, &q) != 0) {
-        free(end);
-        rc = ct_error_set(err, CT_ENOMEM, "cannot start the reader thread");
-        goto done;
-    }
-    for (;;) {
-        struct item *it = queue_pop(&q);
-        if (it->type == ITEM_END) {
-            walk_rc = it->end_rc;
-            item_free(it);
-            break;
-        }
-        if (rc == 0) {
-            if (it->type == ITEM_WARNING)
-                add_warning(l, it->path, it->msg);
-            else
-                rc = consume_member(l, it, err);
-            if (rc) {
-                pthread_mutex_lock(&q.lock);
-                q.stop = 1;
-                pthread_mutex_unlock(&q.lock);
-            }
-        }
-        item_free(it);
-    }
-    pthread_join(reader, NULL);
-    if (rc == 0 && walk_rc)
-        rc = ct_error_set(err, walk_rc, "%s", q.walk_err.message);
-done:
-    pthread_cond_destroy(&q.not_empty);
-    pthread_cond_destroy(&q.not_full);
-    pthread_mutex_destroy(&q.lock);
-    return rc;
+    add_warning(ctx, path, msg);
 }
 
-/* The first (smallest) path failing each check, for a stable message. */
-struct verify_state {
-    const char *mismatch, *missing, *unlisted;
-};
-
-static void keep_min(const char **slot, const char *path)
+static int on_pipeline_member(void *ctx, struct pipe_item *it,
+                              struct ct_error *err)
 {
-    if (!*slot || strcmp(path, *slot) < 0)
-        *slot = path;
-}
-
-static void verify_one(void *ctx, const char *path, void *value)
-{
-    struct verify_state *v = ctx;
-    const struct member_state *st = value;
-    int present = st->flags & MEMBER_PRESENT, listed = st->flags & MEMBER_LISTED;
-    if (present && listed && memcmp(st->actual, st->listed, 32) != 0)
-        keep_min(&v->mismatch, path);
-    else if (listed && !present)
-        keep_min(&v->missing, path);
-    else if (present && !listed && strcmp(path, CT_SNAPSHOT_MANIFEST) != 0
-             && strcmp(path, CT_SNAPSHOT_CHECKSUMS) != 0)
-        keep_min(&v->unlisted, path);
-}
-
-/* Checks every member against SHA256SUMS and SHA256SUMS against the
- * manifest. */
-static int verify_manifest(struct loader *l, struct ct_error *err)
-{
-    struct verify_state v = {NULL, NULL, NULL};
-    const struct member_state *sums;
-    unsigned char expected[32];
-    if (!l->sums_expected[0])
-        return ct_error_set(err, CT_EVERIFY,
-                            "member 'manifest.json' has no checksums: it "
-                            "cannot be verified (use --no-verify to load "
-                            "anyway)");
-    sums = strmap_get(&l->paths, CT_SNAPSHOT_CHECKSUMS);
-    if (!sums || !(sums->flags & MEMBER_PRESENT)
-        || hex_digest(expected, l->sums_expected) != 0
-        || memcmp(sums->actual, expected, 32) != 0)
-        return ct_error_set(err, CT_EVERIFY,
-                            "member 'SHA256SUMS' is missing or does not "
-                            "match the manifest (use --no-verify to load "
-                            "anyway)");
-    strmap_each(&l->paths, verify_one, &v);
-    if (v.mismatch)
-        return ct_error_set(err, CT_EVERIFY,
-                            "member '%s' does not match the manifest "
-                            "(SHA-256 differs) (use --no-verify to load "
-                            "anyway)",
-                            v.mismatch);
-    if (v.missing)
-        return ct_error_set(err, CT_EVERIFY,
-                            "member '%s' is listed in the manifest but "
-                            "missing from the snapshot (use --no-verify to "
-                            "load anyway)",
-                            v.missing);
-    if (v.unlisted)
-        return ct_error_set(err, CT_EVERIFY,
-                            "member '%s' is in the snapshot but not listed "
-                            "in the manifest (use --no-verify to load "
-                            "anyway)",
-                            v.unlisted);
-    return 0;
+    return consume_member(ctx, it, err);
 }
 
 static const char *base_name(const char *path)
@@ -1741,7 +1382,8 @@ int load_snapshot(sqlite3 *db, const char *source,
         }
     }
 
-    rc = load_members(&l, source, err);
+    rc = pipeline_run(source, &l.opt->limits, on_pipeline_member,
+                      on_pipeline_warning, &l, err);
     if (rc)
         goto done;
     if (l.members == 0) {
@@ -1755,7 +1397,8 @@ int load_snapshot(sqlite3 *db, const char *source,
         goto done;
     }
     l.member = CT_SNAPSHOT_MANIFEST;
-    if (l.has_manifest && l.opt->verify && (rc = verify_manifest(&l, err)))
+    if (l.has_manifest && l.opt->verify
+        && (rc = verify_members(&l.paths, l.sums_expected, err)))
         goto done;
 
     sqlite3_finalize(s);
