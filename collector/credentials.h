@@ -8,6 +8,7 @@
 #ifndef CT_COLLECTOR_CREDENTIALS_H
 #define CT_COLLECTOR_CREDENTIALS_H
 
+#include <stddef.h>
 #include <time.h>
 
 #include "core/error.h"
@@ -41,6 +42,40 @@ typedef int (*creds_assume_role_fn)(void *ctx, struct ct_credentials *out,
                                     int duration_seconds, const char *region,
                                     struct ct_error *err);
 
+/*
+ * One HTTP exchange for the providers that need the network (IAM Identity
+ * Center portal and OIDC, STS AssumeRoleWithWebIdentity, container and EC2
+ * instance metadata endpoints). None of them is SigV4-signed. Everything in
+ * the request is borrowed for the call. The callback returns 0 when a
+ * response arrived (any status) and fills out (body owned by out: release
+ * with creds_http_response_release, which wipes it); CT_EHTTP when no
+ * response arrived (refused, timeout...). The chain retries, not the
+ * callback. Its messages never quote headers or bodies.
+ */
+struct creds_http_request {
+    const char *method; /* "GET", "PUT", "POST" */
+    const char *url;
+    const char *const *headers; /* "Name: value" lines */
+    size_t n_headers;
+    const char *body; /* may be NULL */
+    size_t body_len;
+    long timeout_ms; /* whole exchange, connection included */
+};
+
+struct creds_http_response {
+    long status;
+    char *body; /* NUL-terminated; may hold secrets */
+    size_t body_len;
+};
+
+#define CREDS_HTTP_RESPONSE_INIT {0, NULL, 0}
+
+void creds_http_response_release(struct creds_http_response *r);
+
+typedef int (*creds_http_fn)(void *ctx, struct creds_http_response *out,
+                             const struct creds_http_request *req,
+                             struct ct_error *err);
+
 /* Receives a warning (e.g. a group-readable credentials file); msg is
  * borrowed for the call and never holds a secret. */
 typedef void (*creds_warn_fn)(void *ctx, const char *msg);
@@ -54,6 +89,11 @@ struct creds_options {
     void *warn_ctx;
     time_t now;             /* 0: time(NULL); session names and expiry */
     int process_timeout_ms; /* credential_process limit; 0: 60000 */
+    /* Network providers (SSO, web identity, container, IMDS); NULL: those
+     * are skipped (container, IMDS) or refused (the others). */
+    creds_http_fn http;
+    void *http_ctx;
+    const char *sts_endpoint_url; /* AssumeRoleWithWebIdentity; NULL: AWS */
 };
 
 /*

@@ -19,6 +19,7 @@
 #include "collector/scan.h"
 #include "collector/snapwriter.h"
 #include "core/snapshot.h"
+#include "core/timefmt.h"
 
 #define EXIT_OK 0
 #define EXIT_FAIL 1
@@ -56,6 +57,8 @@ static const char usage_text[] =
     "                         .tar, or DIR/ for a directory; default\n"
     "                         ctaudit-snapshot-<account>-<UTC time>.tar.gz\n"
     "  --verbose              log every call (never credentials) on stderr\n"
+    "  --whoami               print which credential provider answered and the\n"
+    "                         caller identity (GetCallerIdentity), then exit\n"
     "  --help                 this text\n"
     "\n"
     "Exit status: 0 snapshot written (failed calls, if any, are recorded in "
@@ -117,6 +120,37 @@ static int usage_error(const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+/* --whoami: the provider and the caller identity on stdout, no secret. */
+static int print_whoami(const struct scan_options *so, struct progress *pr)
+{
+    struct scan_identity id = SCAN_IDENTITY_INIT;
+    struct ct_error err = CT_ERROR_INIT;
+    int rc = scan_whoami(&id, so, &err);
+    progress_clear(pr);
+    if (rc) {
+        fprintf(stderr, "ctcollect: whoami failed: %s\n", err.message);
+        return EXIT_FAIL;
+    }
+    const json_t *c = id.caller;
+    printf("provider: %s\n", id.provider);
+    if (id.profile)
+        printf("profile: %s\n", id.profile);
+    printf("account: %s\n",
+           json_string_value(json_object_get(c, "Account")));
+    const char *arn = json_string_value(json_object_get(c, "Arn"));
+    const char *user = json_string_value(json_object_get(c, "UserId"));
+    printf("arn: %s\n", arn ? arn : "");
+    printf("user_id: %s\n", user ? user : "");
+    printf("region: %s\n", id.region);
+    if (id.expiration) {
+        char when[CT_ISO_TIME_MAX];
+        ct_time_format_utc(when, id.expiration);
+        printf("expires: %s\n", when);
+    }
+    scan_identity_release(&id);
+    return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     enum {
@@ -130,6 +164,7 @@ int main(int argc, char **argv)
         OPT_CONC,
         OPT_ENDPOINT,
         OPT_VERBOSE,
+        OPT_WHOAMI,
         OPT_HELP
     };
     static const struct option longopts[] = {
@@ -144,13 +179,14 @@ int main(int argc, char **argv)
         {"endpoint-url", required_argument, NULL, OPT_ENDPOINT},
         {"output", required_argument, NULL, 'o'},
         {"verbose", no_argument, NULL, OPT_VERBOSE},
+        {"whoami", no_argument, NULL, OPT_WHOAMI},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0}};
     struct scan_options so;
     struct list regions = {NULL, 0}, accounts = {NULL, 0}, exclude = {NULL, 0};
     const char *output = NULL;
     char default_output[128];
-    int verbose = 0, c, status = EXIT_FAIL;
+    int verbose = 0, whoami = 0, c, status = EXIT_FAIL;
     struct snapwriter *w = NULL;
     json_t *manifest = NULL;
     struct scan_summary sum = SCAN_SUMMARY_INIT;
@@ -222,6 +258,9 @@ int main(int argc, char **argv)
         case OPT_VERBOSE:
             verbose = 1;
             break;
+        case OPT_WHOAMI:
+            whoami = 1;
+            break;
         case OPT_HELP:
             fputs(usage_text, stdout);
             status = EXIT_OK;
@@ -260,6 +299,11 @@ int main(int argc, char **argv)
         status = usage_error("%s", "--role-name and --external-id need --org");
         goto done;
     }
+    if (whoami && (output || so.org || accounts.n || exclude.n)) {
+        status = usage_error("%s", "--whoami takes no -o, --org, --accounts "
+                                   "or --exclude-accounts");
+        goto done;
+    }
     if (output) {
         enum snapwriter_kind kind;
         if (snapwriter_kind(&kind, output, &err) != 0) {
@@ -290,6 +334,10 @@ int main(int argc, char **argv)
     so.cb_ctx = &pr;
     so.stop = &g_stop;
 
+    if (whoami) {
+        status = print_whoami(&so, &pr);
+        goto done;
+    }
     if (snapwriter_new(&w, &err) != 0) {
         fprintf(stderr, "ctcollect: %s\n", err.message);
         goto done;

@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "collector/awsxml.h"
+#include "collector/creds_http.h"
 #include "collector/credentials.h"
 #include "core/timefmt.h"
 
@@ -924,21 +925,20 @@ static int build_manifest(json_t **out, struct scan *s, time_t started,
     return 0;
 }
 
-int scan_run(json_t **manifest, struct scan_summary *summary,
-             struct snapwriter *w, const struct scan_options *opt,
-             struct ct_error *err)
+/*
+ * Common start of scan_run and scan_whoami: the client, the credentials,
+ * the home region and partition, and the caller's GetCallerIdentity (in
+ * s->caller).
+ */
+static int scan_setup(struct scan *s, const struct scan_options *opt,
+                      struct ct_error *err)
 {
-    struct scan s;
     struct sync_identity si;
-    int rc = 0;
-    time_t started = time(NULL);
-
-    memset(&s, 0, sizeof(s));
+    int rc;
     memset(&si, 0, sizeof(si));
-    s.opt = opt;
-    s.w = w;
-    s.cr = (struct creds_result)CREDS_RESULT_INIT;
-    clock_gettime(CLOCK_MONOTONIC, &s.t0);
+    s->opt = opt;
+    s->cr = (struct creds_result)CREDS_RESULT_INIT;
+    clock_gettime(CLOCK_MONOTONIC, &s->t0);
     struct aws_client_options co = {
         opt->endpoint_url,
         opt->concurrency > 0 ? opt->concurrency : SCAN_DEFAULT_CONCURRENCY,
@@ -948,39 +948,43 @@ int scan_run(json_t **manifest, struct scan_summary *summary,
         opt->transport,
         on_log,
         on_tick,
-        &s,
+        s,
         opt->stop};
-    s.max_active = (size_t)co.concurrency < 4 ? 4 : (size_t)co.concurrency;
-    rc = aws_client_new(&s.client, &co, err);
+    s->max_active = (size_t)co.concurrency < 4 ? 4 : (size_t)co.concurrency;
+    rc = aws_client_new(&s->client, &co, err);
     if (rc)
         goto done;
     /* a provisional home region for role_arn profiles; fixed below */
-    snprintf(s.home, sizeof(s.home), "%s",
+    snprintf(s->home, sizeof(s->home), "%s",
              opt->n_regions ? opt->regions[0] : "us-east-1");
     struct creds_options cro;
     memset(&cro, 0, sizeof(cro));
     cro.profile = opt->profile;
     cro.assume_role = assume_role_sync;
-    cro.assume_role_ctx = &s;
+    cro.assume_role_ctx = s;
     cro.warn = opt->warn;
     cro.warn_ctx = opt->cb_ctx;
-    rc = creds_resolve(&s.cr, &cro, err);
+    cro.http = opt->creds_http ? opt->creds_http : creds_http_curl;
+    cro.http_ctx = opt->creds_http ? opt->creds_http_ctx : NULL;
+    cro.sts_endpoint_url = opt->endpoint_url;
+    rc = creds_resolve(&s->cr, &cro, err);
     if (rc) {
         if (rc != CT_EINVAL || !(opt->stop && *opt->stop))
             rc = CT_EAUTH;
         goto done;
     }
-    const char *home = creds_default_region(NULL, s.cr.region);
+    const char *home = creds_default_region(NULL, s->cr.region);
     if (home && ct_valid_region(home))
-        snprintf(s.home, sizeof(s.home), "%s", home);
-    snprintf(s.partition, sizeof(s.partition), "%s",
-             ct_region_partition(s.home));
+        snprintf(s->home, sizeof(s->home), "%s", home);
+    snprintf(s->partition, sizeof(s->partition), "%s",
+             ct_region_partition(s->home));
 
-    struct aws_call_spec spec = {
-        AWS_STS, "GetCallerIdentity", s.home, NULL, &s.cr.creds, "setup", NULL};
-    rc = aws_call_start(s.client, &spec, on_sync_identity, &si, err);
+    struct aws_call_spec spec = {AWS_STS,      "GetCallerIdentity", s->home,
+                                 NULL,         &s->cr.creds,        "setup",
+                                 NULL};
+    rc = aws_call_start(s->client, &spec, on_sync_identity, &si, err);
     if (!rc)
-        rc = aws_client_run(s.client, &si.done, err);
+        rc = aws_client_run(s->client, &si.done, err);
     if (rc)
         goto done;
     if (!si.res.ok) {
@@ -988,23 +992,88 @@ int scan_run(json_t **manifest, struct scan_summary *summary,
                           si.res.code, si.res.message);
         goto done;
     }
-    s.caller = si.j;
+    s->caller = si.j;
     si.j = NULL;
-    const char *acct = json_string_value(json_object_get(s.caller, "Account"));
-    const char *arn = json_string_value(json_object_get(s.caller, "Arn"));
+    const char *acct = json_string_value(json_object_get(s->caller, "Account"));
+    const char *arn = json_string_value(json_object_get(s->caller, "Arn"));
     if (!acct || !ct_valid_account_id(acct)) {
         rc = ct_error_set(err, CT_EAUTH, "GetCallerIdentity: no account id");
         goto done;
     }
-    snprintf(s.caller_account, sizeof(s.caller_account), "%s", acct);
+    snprintf(s->caller_account, sizeof(s->caller_account), "%s", acct);
     if (arn && strncmp(arn, "arn:", 4) == 0) {
         /* the caller's ARN names the partition for certain */
         size_t n = strcspn(arn + 4, ":");
-        if (n > 0 && n < sizeof(s.partition)) {
-            memcpy(s.partition, arn + 4, n);
-            s.partition[n] = '\0';
+        if (n > 0 && n < sizeof(s->partition)) {
+            memcpy(s->partition, arn + 4, n);
+            s->partition[n] = '\0';
         }
     }
+done:
+    json_decref(si.j);
+    return rc;
+}
+
+static void scan_release(struct scan *s)
+{
+    json_decref(s->caller);
+    json_decref(s->org_accounts);
+    for (size_t i = 0; i < s->n_accounts; i++)
+        account_free(s->accounts[i]);
+    free(s->accounts);
+    aws_client_free(s->client);
+    creds_result_release(&s->cr);
+}
+
+void scan_identity_release(struct scan_identity *id)
+{
+    if (!id)
+        return;
+    free(id->profile);
+    json_decref(id->caller);
+    *id = (struct scan_identity)SCAN_IDENTITY_INIT;
+}
+
+int scan_whoami(struct scan_identity *out, const struct scan_options *opt,
+                struct ct_error *err)
+{
+    struct scan s;
+    memset(&s, 0, sizeof(s));
+    int rc = scan_setup(&s, opt, err);
+    if (rc == 0) {
+        struct scan_identity id = SCAN_IDENTITY_INIT;
+        id.provider = s.cr.creds.provider ? s.cr.creds.provider : "unknown";
+        id.expiration = s.cr.creds.expiration;
+        snprintf(id.region, sizeof(id.region), "%s", s.home);
+        if (s.cr.profile) {
+            id.profile = strdup(s.cr.profile);
+            if (!id.profile)
+                rc = ct_error_set(err, CT_ENOMEM, "out of memory");
+        }
+        id.caller = s.caller;
+        s.caller = NULL;
+        if (rc == 0)
+            *out = id;
+        else
+            scan_identity_release(&id);
+    }
+    scan_release(&s);
+    return rc;
+}
+
+int scan_run(json_t **manifest, struct scan_summary *summary,
+             struct snapwriter *w, const struct scan_options *opt,
+             struct ct_error *err)
+{
+    struct scan s;
+    int rc = 0;
+    time_t started = time(NULL);
+
+    memset(&s, 0, sizeof(s));
+    s.w = w;
+    rc = scan_setup(&s, opt, err);
+    if (rc)
+        goto done;
 
     if (opt->org) {
         s.org_accounts = json_array();
@@ -1043,13 +1112,6 @@ int scan_run(json_t **manifest, struct scan_summary *summary,
     for (size_t i = 0; i < s.n_accounts; i++)
         summary->accounts_scanned += s.accounts[i]->has_trails != 0;
 done:
-    json_decref(si.j);
-    json_decref(s.caller);
-    json_decref(s.org_accounts);
-    for (size_t i = 0; i < s.n_accounts; i++)
-        account_free(s.accounts[i]);
-    free(s.accounts);
-    aws_client_free(s.client);
-    creds_result_release(&s.cr);
+    scan_release(&s);
     return rc;
 }

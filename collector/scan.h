@@ -12,10 +12,12 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "collector/aws.h"
+#include "collector/credentials.h"
 #include "collector/snapwriter.h"
 #include "core/error.h"
 #include "core/snapshot.h"
@@ -52,6 +54,9 @@ struct scan_options {
     aws_log_fn warn;                  /* credential warnings; may be NULL */
     void *cb_ctx;
     volatile sig_atomic_t *stop; /* set by a signal handler */
+    /* HTTP of the network credential providers; NULL: libcurl easy */
+    creds_http_fn creds_http;
+    void *creds_http_ctx;
 };
 
 struct scan_summary {
@@ -76,5 +81,26 @@ struct scan_summary {
 int scan_run(json_t **manifest, struct scan_summary *summary,
              struct snapwriter *w, const struct scan_options *opt,
              struct ct_error *err);
+
+/* Who the credentials are: what scan_whoami fills. */
+struct scan_identity {
+    const char *provider; /* static name of the provider that answered */
+    char *profile;        /* owned; NULL for the environment and others */
+    char region[CT_REGION_MAX + 1]; /* region of the STS call */
+    time_t expiration;    /* 0: the credentials do not expire */
+    json_t *caller;       /* owned: {"UserId","Account","Arn"} */
+};
+
+#define SCAN_IDENTITY_INIT {NULL, NULL, {0}, 0, NULL}
+
+void scan_identity_release(struct scan_identity *id);
+
+/*
+ * Resolves the credentials as scan_run does and calls GetCallerIdentity,
+ * nothing else. Fills out (release with scan_identity_release); CT_EAUTH
+ * when no credentials or the call failed. Never exposes a secret.
+ */
+int scan_whoami(struct scan_identity *out, const struct scan_options *opt,
+                struct ct_error *err);
 
 #endif
