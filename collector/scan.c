@@ -21,6 +21,11 @@
 
 #define SESSION_NAME "ctcollect"
 #define ROLE_DURATION 3600
+/* temporary credentials are renewed this long before they expire, as the
+ * SDKs do (botocore: 15 min advisory, 10 min mandatory; 5 min here, which
+ * still outlasts every retry schedule of a call) */
+#define REFRESH_MARGIN 300
+#define REFRESH_RETRY 30 /* seconds between attempts after a failure */
 
 struct scan;
 
@@ -32,6 +37,8 @@ struct account {
     const struct ct_credentials *use;
     int pending; /* calls in flight or queued */
     int started;
+    int is_refreshing;      /* a renewing AssumeRole is under way */
+    int has_refresh_failed; /* recorded once; no more attempts */
     int has_trails;
     char **arns; /* distinct trail ARNs seen */
     size_t n_arns, cap_arns;
@@ -55,6 +62,11 @@ struct scan {
     struct ct_error fatal_err;
     struct timespec t0;
     size_t trails_files;
+    struct creds_options cro; /* to resolve the caller's credentials again */
+    int is_refreshing_caller;
+    int has_caller_refresh_failed; /* recorded once */
+    time_t caller_retry_at;
+    unsigned long refreshes; /* renewals that succeeded */
 };
 
 /* What a completed call was for. */
@@ -68,7 +80,8 @@ enum step {
     STEP_INSIGHT_SELECTORS,
     STEP_TRAIL_STATUS,
     STEP_LIST_ACCOUNTS,
-    STEP_DESCRIBE_ORG
+    STEP_DESCRIBE_ORG,
+    STEP_REFRESH_ROLE
 };
 
 struct req {
@@ -103,10 +116,13 @@ static void fill_progress(struct scan_progress *p, const struct scan *s)
     p->elapsed = elapsed_s(s);
 }
 
+static void refresh_due(struct scan *s);
+
 static void on_tick(void *ctx)
 {
     struct scan *s = ctx;
     struct scan_progress p;
+    refresh_due(s);
     if (!s->opt->progress)
         return;
     fill_progress(&p, s);
@@ -234,9 +250,11 @@ static void start(struct scan *s, struct req *r, enum aws_service svc,
         set_fatal(s, &e);
         return;
     }
-    struct aws_call_spec spec = {
-        svc,  r->operation, region, params, r->a ? r->a->use : &s->cr.creds,
-        lane, on_cancel};
+    /* AssumeRole (first or renewing) runs as the caller */
+    const struct ct_credentials *creds =
+        r->a && r->step != STEP_REFRESH_ROLE ? r->a->use : &s->cr.creds;
+    struct aws_call_spec spec = {svc,  r->operation, region, params, creds,
+                                 lane, on_cancel};
     if (aws_call_start(s->client, &spec, on_done, r, &e) != 0) {
         set_fatal(s, &e);
         req_free(r);
@@ -309,40 +327,179 @@ static void account_calls(struct account *a)
           s->home, NULL, lane);
 }
 
+/* Queues the member role's AssumeRole (step: first or renewing). */
+static void assume_role_start(struct account *a, enum step step)
+{
+    struct scan *s = a->s;
+    char params[1024], enc[512], arn[300];
+    struct ct_error e = CT_ERROR_INIT;
+    snprintf(arn, sizeof(arn), "arn:%s:iam::%s:role/%s", s->partition, a->id,
+             s->opt->role_name ? s->opt->role_name : SCAN_DEFAULT_ROLE);
+    if (aws_urlencode(enc, sizeof(enc), arn, &e) != 0) {
+        set_fatal(s, &e);
+        return;
+    }
+    int n = snprintf(params, sizeof(params),
+                     "&RoleArn=%s&RoleSessionName=%s&DurationSeconds=%d", enc,
+                     SESSION_NAME, ROLE_DURATION);
+    if (s->opt->external_id && *s->opt->external_id) {
+        if (aws_urlencode(enc, sizeof(enc), s->opt->external_id, &e)) {
+            set_fatal(s, &e);
+            return;
+        }
+        snprintf(params + n, sizeof(params) - (size_t)n, "&ExternalId=%s",
+                 enc);
+    }
+    start(s, req_new(s, a, step, "AssumeRole", NULL), AWS_STS, s->home, params,
+          a->id);
+}
+
 static void account_begin(struct account *a)
 {
     struct scan *s = a->s;
     a->started = 1;
     s->n_active++;
-    if (a->is_caller) {
-        a->use = &s->cr.creds;
+    /* the caller's account uses the caller's credentials; AssumeRole runs
+     * as the caller too */
+    a->use = &s->cr.creds;
+    if (a->is_caller)
         account_calls(a);
+    else
+        assume_role_start(a, STEP_ASSUME_ROLE);
+    account_settle(a);
+}
+
+/* ---- renewal of temporary credentials ---- */
+
+/* Records that the credentials of account id (or the caller's, for every
+ * account) could not be renewed: accounts/<id>/errors/<operation>.json. */
+static void record_refresh_error(struct scan *s, struct account *a,
+                                 const char *id, const char *operation,
+                                 const char *code, const char *message)
+{
+    struct req r;
+    struct aws_result res;
+    memset(&r, 0, sizeof(r));
+    memset(&res, 0, sizeof(res));
+    r.s = s;
+    r.a = a;
+    snprintf(r.operation, sizeof(r.operation), "%s", operation);
+    snprintf(res.code, sizeof(res.code), "%s", code);
+    snprintf(res.message, sizeof(res.message),
+             "the %s credentials could not be renewed before they expire; "
+             "later calls for this account may fail: %s",
+             a ? "member role's" : "caller's", message);
+    res.attempts = 1;
+    if (!a) {
+        /* not bound to one account: recorded under the caller's */
+        struct account tmp;
+        memset(&tmp, 0, sizeof(tmp));
+        snprintf(tmp.id, sizeof(tmp.id), "%s", id);
+        r.a = &tmp;
+        record_error(s, &r, CT_MEMBER_ACCOUNT_OP_ERROR, &res);
+        return;
+    }
+    record_error(s, &r, CT_MEMBER_ACCOUNT_OP_ERROR, &res);
+}
+
+/*
+ * The caller's credentials, resolved again through the chain (SSO portal,
+ * IMDS, container, web identity, credential_process, or AssumeRole for a
+ * role profile, which runs a nested aws_client_run). The new keys replace
+ * the old ones in place: queued calls and retries hold a pointer to
+ * s->cr.creds and sign when they are sent.
+ */
+static void refresh_caller(struct scan *s, time_t now)
+{
+    struct creds_result r = CREDS_RESULT_INIT;
+    struct ct_error e = CT_ERROR_INIT;
+    s->is_refreshing_caller = 1;
+    int rc = creds_resolve(&r, &s->cro, &e);
+    s->is_refreshing_caller = 0;
+    if (rc == 0 && r.creds.expiration != 0 &&
+        r.creds.expiration - REFRESH_MARGIN <= now) {
+        /* the source hands out nothing fresher yet: keep the old ones */
+        s->caller_retry_at = now + REFRESH_RETRY;
+    }
+    if (rc == 0) {
+        ct_credentials_release(&s->cr.creds);
+        s->cr.creds = r.creds;
+        r.creds = (struct ct_credentials)CT_CREDENTIALS_INIT;
+        s->refreshes++;
+        char line[160], when[CT_ISO_TIME_MAX] = "never";
+        if (s->cr.creds.expiration)
+            ct_time_format_utc(when, s->cr.creds.expiration);
+        snprintf(line, sizeof(line),
+                 "credentials renewed: caller (%s), now expire %s",
+                 s->cr.creds.provider ? s->cr.creds.provider : "unknown",
+                 when);
+        on_log(s, line);
     } else {
-        char params[1024], enc[512], arn[300];
-        struct ct_error e = CT_ERROR_INIT;
-        snprintf(arn, sizeof(arn), "arn:%s:iam::%s:role/%s", s->partition,
-                 a->id,
-                 s->opt->role_name ? s->opt->role_name : SCAN_DEFAULT_ROLE);
-        if (aws_urlencode(enc, sizeof(enc), arn, &e) != 0) {
-            set_fatal(s, &e);
-        } else {
-            int n = snprintf(params, sizeof(params),
-                             "&RoleArn=%s&RoleSessionName=%s"
-                             "&DurationSeconds=%d",
-                             enc, SESSION_NAME, ROLE_DURATION);
-            if (s->opt->external_id && *s->opt->external_id) {
-                if (aws_urlencode(enc, sizeof(enc), s->opt->external_id, &e))
-                    set_fatal(s, &e);
-                else
-                    snprintf(params + n, sizeof(params) - (size_t)n,
-                             "&ExternalId=%s", enc);
-            }
-            a->use = &s->cr.creds; /* AssumeRole runs as the caller */
-            start(s, req_new(s, a, STEP_ASSUME_ROLE, "AssumeRole", NULL),
-                  AWS_STS, s->home, params, a->id);
+        s->caller_retry_at = now + REFRESH_RETRY;
+        if (!s->has_caller_refresh_failed && !(s->opt->stop && *s->opt->stop)) {
+            s->has_caller_refresh_failed = 1;
+            record_refresh_error(s, NULL, s->caller_account,
+                                 "RefreshCredentials", "CredentialsNotRenewed",
+                                 e.message);
         }
     }
-    account_settle(a);
+    creds_result_release(&r);
+}
+
+static void refresh_due(struct scan *s)
+{
+    time_t now = time(NULL);
+    if (s->is_refreshing_caller)
+        return; /* a nested run inside refresh_caller */
+    if (s->cr.creds.expiration &&
+        now >= s->cr.creds.expiration - REFRESH_MARGIN &&
+        now >= s->caller_retry_at)
+        refresh_caller(s, now);
+    for (size_t i = 0; i < s->next_account && i < s->n_accounts; i++) {
+        struct account *a = s->accounts[i];
+        if (a->use != &a->creds || a->is_refreshing ||
+            a->has_refresh_failed || !a->creds.expiration ||
+            now < a->creds.expiration - REFRESH_MARGIN)
+            continue;
+        a->is_refreshing = 1;
+        assume_role_start(a, STEP_REFRESH_ROLE);
+    }
+}
+
+static void on_refresh_role(struct req *r, struct aws_result *res)
+{
+    struct account *a = r->a;
+    struct ct_credentials c = CT_CREDENTIALS_INIT;
+    struct ct_error e = CT_ERROR_INIT;
+    a->is_refreshing = 0;
+    if (res->ok && awsxml_assume_role(&c, res->body, res->body_len, &e) != 0) {
+        res->ok = 0;
+        snprintf(res->code, sizeof(res->code), "InvalidResponse");
+        snprintf(res->message, sizeof(res->message), "%s", e.message);
+    }
+    if (res->body)
+        OPENSSL_cleanse(res->body, res->body_len);
+    if (!res->ok) {
+        a->has_refresh_failed = 1;
+        record_refresh_error(r->s, a, a->id, "AssumeRole", res->code,
+                             res->message);
+        return;
+    }
+    if (a->use == &a->creds) {
+        /* in place: queued calls of the account hold &a->creds */
+        ct_credentials_release(&a->creds);
+        a->creds = c;
+        r->s->refreshes++;
+        char line[160], when[CT_ISO_TIME_MAX];
+        ct_time_format_utc(when, a->creds.expiration);
+        snprintf(line, sizeof(line),
+                 "credentials renewed: account %s (AssumeRole), now expire "
+                 "%s",
+                 a->id, when);
+        on_log(r->s, line);
+    } else {
+        ct_credentials_release(&c);
+    }
 }
 
 static void start_next_accounts(struct scan *s)
@@ -788,6 +945,9 @@ static void on_done(void *ctx, struct aws_result *res)
     case STEP_DESCRIBE_ORG:
         on_describe_org(r, res);
         break;
+    case STEP_REFRESH_ROLE:
+        on_refresh_role(r, res);
+        break;
     }
     req_free(r);
     if (a) {
@@ -957,17 +1117,20 @@ static int scan_setup(struct scan *s, const struct scan_options *opt,
     /* a provisional home region for role_arn profiles; fixed below */
     snprintf(s->home, sizeof(s->home), "%s",
              opt->n_regions ? opt->regions[0] : "us-east-1");
-    struct creds_options cro;
-    memset(&cro, 0, sizeof(cro));
-    cro.profile = opt->profile;
-    cro.assume_role = assume_role_sync;
-    cro.assume_role_ctx = s;
-    cro.warn = opt->warn;
-    cro.warn_ctx = opt->cb_ctx;
-    cro.http = opt->creds_http ? opt->creds_http : creds_http_curl;
-    cro.http_ctx = opt->creds_http ? opt->creds_http_ctx : NULL;
-    cro.sts_endpoint_url = opt->endpoint_url;
-    rc = creds_resolve(&s->cr, &cro, err);
+    struct creds_options *cro = &s->cro;
+    memset(cro, 0, sizeof(*cro));
+    cro->profile = opt->profile;
+    cro->assume_role = assume_role_sync;
+    cro->assume_role_ctx = s;
+    cro->warn = opt->warn;
+    cro->warn_ctx = opt->cb_ctx;
+    cro->http = opt->creds_http ? opt->creds_http : creds_http_curl;
+    cro->http_ctx = opt->creds_http ? opt->creds_http_ctx : NULL;
+    cro->sts_endpoint_url = opt->endpoint_url;
+    /* the first resolution runs before any call: no renewal inside it */
+    s->is_refreshing_caller = 1;
+    rc = creds_resolve(&s->cr, cro, err);
+    s->is_refreshing_caller = 0;
     if (rc) {
         if (rc != CT_EINVAL || !(opt->stop && *opt->stop))
             rc = CT_EAUTH;

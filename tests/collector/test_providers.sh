@@ -2,7 +2,7 @@
 # The network credential providers end to end: ctcollect --whoami and full
 # organization scans with credentials from a loopback stand-in for the EC2
 # instance metadata service, the container endpoint and the IAM Identity
-# Center portal and OIDC (tests/lib/creds_standin.py), and from moto's
+# Center portal and OIDC (tests/lib/creds-stand-in.py), and from moto's
 # sts:AssumeRoleWithWebIdentity. Every run is checked for leaked secrets.
 . "$(dirname "$0")/common.sh"
 mkdir -p "$WORK/in"
@@ -10,7 +10,7 @@ mkdir -p "$WORK/in"
 # the stand-in hands out the moto auditor's keys
 standin_start() {
     rm -f "$WORK/standin.port"
-    python3 "$LIB/creds_standin.py" --port-file "$WORK/standin.port" \
+    python3 "$LIB/creds-stand-in.py" --port-file "$WORK/standin.port" \
         --access-key "$AK" --secret-key "$SK" --account "$MGMT" \
         --moto-url "$MOTO_URL" --role-arn "arn:aws:iam::$MGMT:role/AuditCaller" \
         --log "$WORK/in/standin.log" "$@" &
