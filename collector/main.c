@@ -27,10 +27,13 @@
 
 static volatile sig_atomic_t g_stop;
 
+/* The first SIGINT/SIGTERM asks for an incomplete snapshot of what was
+ * collected, the second aborts. */
 static void on_signal(int sig)
 {
     (void)sig;
-    g_stop = 1;
+    if (g_stop < 2)
+        g_stop++;
 }
 
 static const char usage_text[] =
@@ -61,11 +64,15 @@ static const char usage_text[] =
     "                         caller identity (GetCallerIdentity), then exit\n"
     "  --help                 this text\n"
     "\n"
+    "Ctrl-C (SIGINT) or SIGTERM stops new calls, lets those under way finish\n"
+    "(10 s at most) and writes an incomplete snapshot (manifest \"complete\":\n"
+    "false, \"not_collected\"); a second one aborts without writing.\n"
+    "\n"
     "Exit status: 0 snapshot written (failed calls, if any, are recorded in "
     "it\n"
     "and counted in a warning), 1 operational error (no credentials, caller\n"
-    "unknown, nothing could be collected, output not writable, interrupted),\n"
-    "2 usage error.\n";
+    "unknown, nothing could be collected, output not writable, interrupted:\n"
+    "an incomplete snapshot may have been written), 2 usage error.\n";
 
 struct list {
     char **v;
@@ -318,8 +325,12 @@ int main(int argc, char **argv)
     so.exclude = (const char *const *)exclude.v;
     so.n_exclude = exclude.n;
 
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "ctcollect: cannot initialize libcurl\n");
@@ -351,6 +362,11 @@ int main(int argc, char **argv)
             fprintf(stderr, "ctcollect: collection failed: %s\n", err.message);
         goto done;
     }
+    if (sum.trails_files == 0 && sum.is_interrupted) {
+        fprintf(stderr, "ctcollect: interrupted before anything was "
+                        "collected: no snapshot written\n");
+        goto done;
+    }
     if (sum.trails_files == 0) {
         fprintf(stderr,
                 "ctcollect: nothing could be collected: %zu errors, no "
@@ -367,10 +383,24 @@ int main(int argc, char **argv)
                  "ctaudit-snapshot-%s-%s.tar.gz", sum.caller_account, ts);
         output = default_output;
     }
+    snapwriter_set_abort(w, &g_stop, 2);
     if (snapwriter_commit(w, output, manifest, time(NULL), &err) != 0) {
-        fprintf(stderr, "ctcollect: cannot write snapshot '%s': %s\n", output,
-                err.message);
+        if (g_stop >= 2)
+            fprintf(stderr, "ctcollect: interrupted twice: no snapshot "
+                            "written\n");
+        else
+            fprintf(stderr, "ctcollect: cannot write snapshot '%s': %s\n",
+                    output, err.message);
         goto done;
+    }
+    if (sum.is_interrupted) {
+        size_t n = json_array_size(json_object_get(manifest, "not_collected"));
+        fprintf(stderr,
+                "ctcollect: interrupted: wrote incomplete snapshot '%s' "
+                "(complete: false; %zu accounts or regions not collected, "
+                "listed in its manifest)\n",
+                output, n);
+        goto done; /* exit 1: the collection did not complete */
     }
     fprintf(stderr,
             "ctcollect: wrote '%s': %zu accounts, %zu members, %lu calls, "

@@ -26,6 +26,8 @@
  * still outlasts every retry schedule of a call) */
 #define REFRESH_MARGIN 300
 #define REFRESH_RETRY 30 /* seconds between attempts after a failure */
+/* after the first SIGINT/SIGTERM, calls under way may finish this long */
+#define DRAIN_MS 10000
 
 struct scan;
 
@@ -67,6 +69,12 @@ struct scan {
     int has_caller_refresh_failed; /* recorded once */
     time_t caller_retry_at;
     unsigned long refreshes; /* renewals that succeeded */
+    int is_scanning;            /* setup done: an interrupt drains */
+    int is_draining;            /* interrupted: no new calls */
+    long long drain_deadline;   /* monotonic ms */
+    volatile sig_atomic_t hard_stop; /* the client's stop flag */
+    json_t *not_collected;      /* "account/region" -> entry */
+    struct aws_stats last_stats; /* once the client is freed */
 };
 
 /* What a completed call was for. */
@@ -105,8 +113,9 @@ static double elapsed_s(const struct scan *s)
 
 static void fill_progress(struct scan_progress *p, const struct scan *s)
 {
-    struct aws_stats st;
-    aws_client_stats(&st, s->client);
+    struct aws_stats st = s->last_stats;
+    if (s->client)
+        aws_client_stats(&st, s->client);
     p->accounts_total = s->n_accounts;
     p->accounts_done = s->n_done;
     p->calls = st.calls;
@@ -118,11 +127,63 @@ static void fill_progress(struct scan_progress *p, const struct scan *s)
 
 static void refresh_due(struct scan *s);
 
+static long long mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void on_log(void *ctx, const char *line);
+
+/*
+ * The first SIGINT/SIGTERM (*stop == 1) stops new calls and lets those
+ * under way finish for at most DRAIN_MS; a second one (*stop >= 2), the
+ * deadline, or an interrupt before the scan started stops the client now.
+ */
+static void check_stop(struct scan *s)
+{
+    if (!s->opt->stop || !*s->opt->stop)
+        return;
+    if (!s->is_scanning || *s->opt->stop >= 2) {
+        s->hard_stop = 1;
+        return;
+    }
+    if (!s->is_draining) {
+        s->is_draining = 1;
+        s->drain_deadline = mono_ms() + DRAIN_MS;
+        on_log(s, "interrupted: finishing the calls under way (at most 10 "
+                  "s; interrupt again to abort)");
+    }
+    if (mono_ms() >= s->drain_deadline)
+        s->hard_stop = 1;
+}
+
+/* Lists what an interrupted run did not collect (once per account and
+ * region; region NULL for the whole account, account NULL for the
+ * organization). */
+static void note_not_collected(struct scan *s, const char *account,
+                               const char *region, const char *reason)
+{
+    char key[CT_ACCOUNT_ID_LEN + CT_REGION_MAX + 8];
+    snprintf(key, sizeof(key), "%s/%s", account ? account : "",
+             region ? region : "");
+    if (!s->not_collected)
+        s->not_collected = json_object();
+    if (!s->not_collected || json_object_get(s->not_collected, key))
+        return;
+    json_object_set_new(s->not_collected, key,
+                        json_pack("{s:s?,s:s?,s:s}", "account", account,
+                                  "region", region, "reason", reason));
+}
+
 static void on_tick(void *ctx)
 {
     struct scan *s = ctx;
     struct scan_progress p;
-    refresh_due(s);
+    check_stop(s);
+    if (!s->is_draining)
+        refresh_due(s);
     if (!s->opt->progress)
         return;
     fill_progress(&p, s);
@@ -235,9 +296,30 @@ static void req_free(struct req *r)
 
 static void on_done(void *ctx, struct aws_result *res);
 
+/* A call an interrupted run did not make or did not see complete. */
+static void note_req(struct scan *s, const struct req *r)
+{
+    if (r->step == STEP_REFRESH_ROLE)
+        return; /* nothing of the snapshot depends on it */
+    if (!r->a) {
+        note_not_collected(s, NULL, NULL,
+                           "interrupted: the organization was not read "
+                           "completely");
+        return;
+    }
+    note_not_collected(s, r->a->id, r->region[0] ? r->region : NULL,
+                       r->region[0] ? "interrupted: the region was not read "
+                                      "completely"
+                                    : "interrupted: the account was not read "
+                                      "completely");
+}
+
 static void on_cancel(void *ctx)
 {
-    req_free(ctx);
+    struct req *r = ctx;
+    if (r->s->is_draining)
+        note_req(r->s, r);
+    req_free(r);
 }
 
 /* Queues a call for r (taking r). On failure records a local error. */
@@ -248,6 +330,11 @@ static void start(struct scan *s, struct req *r, enum aws_service svc,
     if (!r) {
         ct_error_set(&e, CT_ENOMEM, "out of memory");
         set_fatal(s, &e);
+        return;
+    }
+    if (s->is_draining) {
+        note_req(s, r);
+        req_free(r);
         return;
     }
     /* AssumeRole (first or renewing) runs as the caller */
@@ -504,7 +591,7 @@ static void on_refresh_role(struct req *r, struct aws_result *res)
 
 static void start_next_accounts(struct scan *s)
 {
-    while (!s->fatal && s->n_active < s->max_active &&
+    while (!s->fatal && !s->is_draining && s->n_active < s->max_active &&
            s->next_account < s->n_accounts)
         account_begin(s->accounts[s->next_account++]);
 }
@@ -1054,6 +1141,32 @@ static json_t *string_list(const char *const *v, size_t n)
     return a;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The not_collected entries sorted by account and region (new ref). */
+static json_t *not_collected_list(const struct scan *s)
+{
+    json_t *out = json_array();
+    size_t n = json_object_size(s->not_collected), i = 0;
+    const char **keys = n ? calloc(n, sizeof(*keys)) : NULL;
+    const char *k;
+    json_t *v;
+    if (!out || (n && !keys)) {
+        free(keys);
+        json_decref(out);
+        return NULL;
+    }
+    json_object_foreach(s->not_collected, k, v) keys[i++] = k;
+    qsort(keys, n, sizeof(*keys), cmp_str);
+    for (i = 0; i < n; i++)
+        json_array_append(out, json_object_get(s->not_collected, keys[i]));
+    free(keys);
+    return out;
+}
+
 static int build_manifest(json_t **out, struct scan *s, time_t started,
                           time_t ended, struct ct_error *err)
 {
@@ -1071,14 +1184,21 @@ static int build_manifest(json_t **out, struct scan *s, time_t started,
         o->concurrency > 0 ? o->concurrency : SCAN_DEFAULT_CONCURRENCY);
     if (opts && o->endpoint_url)
         json_object_set_new(opts, "endpoint_url", json_string(o->endpoint_url));
+    json_t *nc = not_collected_list(s);
     json_t *m =
-        opts ? json_pack("{s:s,s:i,s:{s:s,s:s},s:s,s:s,s:b,s:s,s:O,s:o,s:[]}",
+        opts && nc
+            ? json_pack("{s:s,s:i,s:{s:s,s:s},s:s,s:s,s:b,s:s,s:O,s:o,s:o}",
                          "format", CT_SNAPSHOT_FORMAT, "format_version",
                          CT_SNAPSHOT_VERSION, "collector", "name", "ctcollect",
                          "version", "0.1.0", "started_at", t0, "ended_at", t1,
-                         "complete", 1, "partition", s->partition, "caller",
-                         s->caller, "options", opts, "not_collected")
-             : NULL;
+                        "complete", !s->is_draining, "partition",
+                        s->partition, "caller", s->caller, "options", opts,
+                        "not_collected", nc)
+            : NULL;
+    if (!m && !opts)
+        json_decref(nc);
+    if (!m && opts && !nc)
+        json_decref(opts);
     if (!m)
         return ct_error_set(err, CT_ENOMEM, "cannot build the manifest");
     *out = m;
@@ -1109,7 +1229,7 @@ static int scan_setup(struct scan *s, const struct scan_options *opt,
         on_log,
         on_tick,
         s,
-        opt->stop};
+        &s->hard_stop};
     s->max_active = (size_t)co.concurrency < 4 ? 4 : (size_t)co.concurrency;
     rc = aws_client_new(&s->client, &co, err);
     if (rc)
@@ -1179,12 +1299,15 @@ done:
 
 static void scan_release(struct scan *s)
 {
+    /* first: the cancel callbacks of calls still queued see the accounts */
+    aws_client_free(s->client);
+    s->client = NULL;
+    json_decref(s->not_collected);
     json_decref(s->caller);
     json_decref(s->org_accounts);
     for (size_t i = 0; i < s->n_accounts; i++)
         account_free(s->accounts[i]);
     free(s->accounts);
-    aws_client_free(s->client);
     creds_result_release(&s->cr);
 }
 
@@ -1256,7 +1379,26 @@ int scan_run(json_t **manifest, struct scan_summary *summary,
         }
         start_next_accounts(&s);
     }
+    s.is_scanning = 1;
     rc = aws_client_run(s.client, NULL, err);
+    if (s.is_draining) {
+        if (opt->stop && *opt->stop >= 2) {
+            rc = ct_error_reset(err, CT_EINVAL, "interrupted twice");
+            goto done;
+        }
+        /* the deadline passed: calls still queued or under way are
+         * dropped (their cancel callbacks list them), and so are the
+         * accounts never started */
+        ct_error_clear(err);
+        rc = 0;
+        aws_client_stats(&s.last_stats, s.client);
+        aws_client_free(s.client);
+        s.client = NULL;
+        for (size_t i = s.next_account; i < s.n_accounts; i++)
+            note_not_collected(&s, s.accounts[i]->id, NULL,
+                               "interrupted before the account was scanned");
+        summary->is_interrupted = 1;
+    }
     if (rc)
         goto done;
     if (s.fatal) {

@@ -65,18 +65,23 @@ struct scan_summary {
     struct scan_progress final;
     size_t accounts_scanned; /* accounts with at least one DescribeTrails */
     size_t trails_files;     /* describe-trails.json members */
+    int is_interrupted; /* SIGINT/SIGTERM: the manifest says complete: false */
 };
 
 #define SCAN_SUMMARY_INIT                                                      \
     {                                                                          \
-        {0}, {0}, {0, 0, 0, 0, 0, 0, 0.0}, 0, 0                                \
+        {0}, {0}, {0, 0, 0, 0, 0, 0, 0.0}, 0, 0, 0                             \
     }
 
 /*
  * Runs the collection into w and builds the manifest without "files"
  * (*manifest, owned: json_decref). Returns 0 when the caller could be
  * identified and the scan ran (recorded errors included), CT_EAUTH when no
- * credentials or the caller identity failed, CT_EINVAL when interrupted.
+ * credentials or the caller identity failed, CT_EINVAL when interrupted
+ * before the scan started or twice (*opt->stop >= 2). An interrupt during
+ * the scan (*opt->stop == 1) stops new calls, lets those under way finish
+ * (10 s at most), and returns 0 with summary->is_interrupted set and a
+ * manifest saying "complete": false and listing "not_collected".
  */
 int scan_run(json_t **manifest, struct scan_summary *summary,
              struct snapwriter *w, const struct scan_options *opt,

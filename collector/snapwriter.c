@@ -4,6 +4,8 @@
  */
 #include "collector/snapwriter.h"
 
+#include <signal.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -32,7 +34,24 @@ struct member {
 struct snapwriter {
     struct member *members;
     size_t n_members, cap;
+    const volatile sig_atomic_t *abort_flag; /* may be NULL */
+    int abort_level;
 };
+
+void snapwriter_set_abort(struct snapwriter *w,
+                          const volatile sig_atomic_t *flag, int level)
+{
+    w->abort_flag = flag;
+    w->abort_level = level;
+}
+
+/* CT_EINVAL once the abort flag reached its level (a second Ctrl-C). */
+static int check_abort(const struct snapwriter *w, struct ct_error *err)
+{
+    if (w->abort_flag && *w->abort_flag >= w->abort_level)
+        return ct_error_set(err, CT_EINVAL, "interrupted");
+    return 0;
+}
 
 int snapwriter_new(struct snapwriter **out, struct ct_error *err)
 {
@@ -312,11 +331,14 @@ static int commit_dir(struct snapwriter *w, const char *output,
                             strerror(errno));
     chmod(tmp, 0755);
     for (size_t i = 0; i < w->n_members && !rc; i++)
-        rc = write_file(tmp, w->members[i].path, w->members[i].data,
-                        w->members[i].len, err);
+        if (!(rc = check_abort(w, err)))
+            rc = write_file(tmp, w->members[i].path, w->members[i].data,
+                            w->members[i].len, err);
     if (!rc)
         rc = write_file(tmp, CT_SNAPSHOT_MANIFEST, manifest, strlen(manifest),
                         err);
+    if (!rc)
+        rc = check_abort(w, err);
     if (!rc) {
         char final[4096 + 1100];
         snprintf(final, sizeof(final), "%s/%s", dir, base);
@@ -402,8 +424,11 @@ static int commit_archive(struct snapwriter *w, const char *output,
         goto done;
     }
     for (size_t i = 0; i < w->n_members && !rc; i++)
-        rc = add_entry(a, e, w->members[i].path, w->members[i].data,
-                       w->members[i].len, mtime, err);
+        if (!(rc = check_abort(w, err)))
+            rc = add_entry(a, e, w->members[i].path, w->members[i].data,
+                           w->members[i].len, mtime, err);
+    if (!rc)
+        rc = check_abort(w, err);
     if (!rc)
         rc = add_entry(a, e, CT_SNAPSHOT_MANIFEST, manifest, strlen(manifest),
                        mtime, err);
@@ -424,6 +449,8 @@ static int commit_archive(struct snapwriter *w, const char *output,
         goto done;
     }
     fd = -1;
+    if ((rc = check_abort(w, err)) != 0)
+        goto done;
     if (rename(tmp, final) != 0) {
         rc = ct_error_set(err, CT_EIO, "cannot create '%s': %s", output,
                           strerror(errno));

@@ -7,6 +7,7 @@
 #ifndef CT_COLLECTOR_SNAPWRITER_H
 #define CT_COLLECTOR_SNAPWRITER_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -29,6 +30,11 @@ int snapwriter_add_json(struct snapwriter *w, const char *path, const json_t *j,
                         struct ct_error *err);
 
 size_t snapwriter_count(const struct snapwriter *w);
+
+/* Makes commit stop, remove its temporary file or directory and fail with
+ * CT_EINVAL once *flag >= level (a signal handler's flag; borrowed). */
+void snapwriter_set_abort(struct snapwriter *w,
+                          const volatile sig_atomic_t *flag, int level);
 
 /* 1 if path is already a member (linear: for tests and rare checks). */
 int snapwriter_has(const struct snapwriter *w, const char *path);
