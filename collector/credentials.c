@@ -970,8 +970,8 @@ static int resolve_credential_source(struct ct_credentials *out,
                                 "but AWS_ACCESS_KEY_ID or "
                                 "AWS_SECRET_ACCESS_KEY is not set",
                                 profile);
-        return creds_make(out, akid, secret, creds_env("AWS_SESSION_TOKEN"),
-                          0, "environment", err);
+        return creds_make(out, akid, secret, creds_env("AWS_SESSION_TOKEN"), 0,
+                          "environment", err);
     }
     if (strcmp(source, "Ec2InstanceMetadata") == 0)
         return creds_imds(out, opt, ch->now, 1, err);
@@ -1108,10 +1108,10 @@ static int resolve_role(struct ct_credentials *out, struct creds_chain *ch,
                  (long long)ch->now);
         session = session_buf;
     }
-    rc = ch->opt->assume_role(
-        ch->opt->assume_role_ctx, out, &source, role_arn, session,
-        external_id && *external_id ? external_id : NULL, duration,
-        role_region(ch, profile), err);
+    rc = ch->opt->assume_role(ch->opt->assume_role_ctx, out, &source, role_arn,
+                              session,
+                              external_id && *external_id ? external_id : NULL,
+                              duration, role_region(ch, profile), err);
     if (rc != 0) {
         rc = rc < 0 ? rc : CT_EAUTH;
         ct_error_set(err, rc, "sts:AssumeRole for profile '%s' failed",
@@ -1230,8 +1230,7 @@ static int provider_env(struct creds_result *out, struct creds_chain *ch,
         rc = profile_region(&out->region, ch, err);
     if (rc == 0)
         rc = creds_make(&out->creds, akid, secret,
-                        creds_env("AWS_SESSION_TOKEN"), 0, "environment",
-                        err);
+                        creds_env("AWS_SESSION_TOKEN"), 0, "environment", err);
     return rc;
 }
 

@@ -17,30 +17,29 @@
 struct ct_credentials {
     char *access_key_id;
     char *secret_access_key;
-    char *session_token;   /* NULL when none */
-    time_t expiration;     /* 0 when the credentials do not expire */
-    const char *provider;  /* static name of the provider that answered */
+    char *session_token;  /* NULL when none */
+    time_t expiration;    /* 0 when the credentials do not expire */
+    const char *provider; /* static name of the provider that answered */
 };
 
-#define CT_CREDENTIALS_INIT {NULL, NULL, NULL, 0, NULL}
+#define CT_CREDENTIALS_INIT                                                    \
+    {                                                                          \
+        NULL, NULL, NULL, 0, NULL                                              \
+    }
 
 void ct_credentials_release(struct ct_credentials *c);
 /* Deep copy; out is assigned only on success. */
 int ct_credentials_copy(struct ct_credentials *out,
-                        const struct ct_credentials *src,
-                        struct ct_error *err);
+                        const struct ct_credentials *src, struct ct_error *err);
 
 /*
  * sts:AssumeRole, supplied by the collector engine (the chain itself does
  * no network I/O). Fills out with the role's temporary credentials.
  */
-typedef int (*creds_assume_role_fn)(void *ctx, struct ct_credentials *out,
-                                    const struct ct_credentials *source,
-                                    const char *role_arn,
-                                    const char *session_name,
-                                    const char *external_id,
-                                    int duration_seconds, const char *region,
-                                    struct ct_error *err);
+typedef int (*creds_assume_role_fn)(
+    void *ctx, struct ct_credentials *out, const struct ct_credentials *source,
+    const char *role_arn, const char *session_name, const char *external_id,
+    int duration_seconds, const char *region, struct ct_error *err);
 
 /*
  * One HTTP exchange for the providers that need the network (IAM Identity
@@ -68,7 +67,10 @@ struct creds_http_response {
     size_t body_len;
 };
 
-#define CREDS_HTTP_RESPONSE_INIT {0, NULL, 0}
+#define CREDS_HTTP_RESPONSE_INIT                                               \
+    {                                                                          \
+        0, NULL, 0                                                             \
+    }
 
 void creds_http_response_release(struct creds_http_response *r);
 
@@ -81,11 +83,11 @@ typedef int (*creds_http_fn)(void *ctx, struct creds_http_response *out,
 typedef void (*creds_warn_fn)(void *ctx, const char *msg);
 
 struct creds_options {
-    const char *profile;    /* --profile; NULL: AWS_PROFILE, else "default" */
+    const char *profile; /* --profile; NULL: AWS_PROFILE, else "default" */
     creds_assume_role_fn assume_role;
     void *assume_role_ctx;
     /* Added fields; zero values mean the defaults. */
-    creds_warn_fn warn;     /* NULL: warnings are dropped */
+    creds_warn_fn warn; /* NULL: warnings are dropped */
     void *warn_ctx;
     time_t now;             /* 0: time(NULL); session names and expiry */
     int process_timeout_ms; /* credential_process limit; 0: 60000 */
@@ -103,11 +105,14 @@ struct creds_options {
  */
 struct creds_result {
     struct ct_credentials creds;
-    char *region;           /* owned, may be NULL */
-    char *profile;          /* owned: the profile used, NULL for environment */
+    char *region;  /* owned, may be NULL */
+    char *profile; /* owned: the profile used, NULL for environment */
 };
 
-#define CREDS_RESULT_INIT {CT_CREDENTIALS_INIT, NULL, NULL}
+#define CREDS_RESULT_INIT                                                      \
+    {                                                                          \
+        CT_CREDENTIALS_INIT, NULL, NULL                                        \
+    }
 
 /*
  * Runs the chain: environment (skipped when opt->profile is set), then the

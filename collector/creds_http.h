@@ -15,7 +15,6 @@
  * is libcurl's, without request data).
  */
 int creds_http_curl(void *ctx, struct creds_http_response *out,
-                    const struct creds_http_request *req,
-                    struct ct_error *err);
+                    const struct creds_http_request *req, struct ct_error *err);
 
 #endif

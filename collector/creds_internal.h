@@ -77,9 +77,8 @@ int creds_service_url(char **out, const char *env_name, const char *prefix,
  * AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE or _TOKEN as the Authorization
  * header. CREDS_NOT_FOUND when neither URI variable is set.
  */
-int creds_container(struct ct_credentials *out,
-                    const struct creds_options *opt, time_t now,
-                    struct ct_error *err);
+int creds_container(struct ct_credentials *out, const struct creds_options *opt,
+                    time_t now, struct ct_error *err);
 
 /*
  * EC2 instance metadata, IMDSv2 only: PUT /latest/api/token, then the

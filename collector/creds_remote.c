@@ -132,8 +132,8 @@ int creds_read_file(char **out, size_t *out_len, const char *path, size_t max,
         goto done;
     }
     if ((unsigned long long)st.st_size > max) {
-        rc = ct_error_set(err, CT_ELIMIT, "'%s' is larger than %zu bytes",
-                          path, max);
+        rc = ct_error_set(err, CT_ELIMIT, "'%s' is larger than %zu bytes", path,
+                          max);
         goto done;
     }
     text = malloc((size_t)st.st_size + 1);
@@ -200,8 +200,8 @@ int creds_from_json(struct ct_credentials *out, const json_t *obj,
     json_t *jexp = json_object_get(obj, exp);
     time_t expiration = 0;
     if (!akid || !*akid || !secret || !*secret)
-        return ct_error_set(err, CT_EAUTH, "%s returned no %s or %s", what,
-                            ak, sk);
+        return ct_error_set(err, CT_EAUTH, "%s returned no %s or %s", what, ak,
+                            sk);
     if (exp_is_ms && json_is_integer(jexp)) {
         expiration = (time_t)(json_integer_value(jexp) / 1000);
     } else if (!exp_is_ms && json_is_string(jexp)) {
@@ -261,8 +261,8 @@ int creds_service_url(char **out, const char *env_name, const char *prefix,
 static json_t *json_body(const struct creds_http_response *resp,
                          const char *what, struct ct_error *err)
 {
-    json_t *j = json_loadb(resp->body ? resp->body : "", resp->body_len, 0,
-                           NULL);
+    json_t *j =
+        json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
     if (!json_is_object(j)) {
         json_decref(j);
         ct_error_set(err, CT_EAUTH, "%s: the answer is not a JSON object",
@@ -352,13 +352,13 @@ static int has_newline(const char *s)
     return strchr(s, '\r') || strchr(s, '\n');
 }
 
-int creds_container(struct ct_credentials *out,
-                    const struct creds_options *opt, time_t now,
-                    struct ct_error *err)
+int creds_container(struct ct_credentials *out, const struct creds_options *opt,
+                    time_t now, struct ct_error *err)
 {
     const char *rel = creds_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
     const char *full = creds_env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
-    const char *token_file = creds_env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+    const char *token_file =
+        creds_env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
     const char *token_env = creds_env("AWS_CONTAINER_AUTHORIZATION_TOKEN");
     char *url = NULL, *token = NULL, *header = NULL;
     size_t token_len = 0;
@@ -399,8 +399,8 @@ int creds_container(struct ct_credentials *out,
                            token_file);
             goto done;
         }
-        while (token_len > 0 && (token[token_len - 1] == '\n' ||
-                                 token[token_len - 1] == '\r'))
+        while (token_len > 0 &&
+               (token[token_len - 1] == '\n' || token[token_len - 1] == '\r'))
             token[--token_len] = '\0';
     } else if (token_env) {
         token = creds_strdup(token_env);
@@ -474,9 +474,8 @@ static int imds_get(struct creds_http_response *out,
     char url[1024];
     snprintf(url, sizeof(url), "%s%s", base, path);
     const char *headers[] = {token_header};
-    struct creds_http_request req = {"GET", url,  headers,
-                                     1,     NULL, 0,
-                                     CREDS_IMDS_TIMEOUT_MS};
+    struct creds_http_request req = {
+        "GET", url, headers, 1, NULL, 0, CREDS_IMDS_TIMEOUT_MS};
     return creds_http_call(out, opt, &req, CREDS_IMDS_ATTEMPTS, err);
 }
 
@@ -514,7 +513,7 @@ int creds_imds(struct ct_credentials *out, const struct creds_options *opt,
     char url[600];
     snprintf(url, sizeof(url), "%s/latest/api/token", base);
     const char *put_headers[] = {"X-aws-ec2-metadata-token-ttl-seconds: 21600"};
-    struct creds_http_request put = {"PUT", url, put_headers, 1,
+    struct creds_http_request put = {"PUT", url, put_headers,          1,
                                      NULL,  0,   CREDS_IMDS_TIMEOUT_MS};
     rc = creds_http_call(&resp, opt, &put, CREDS_IMDS_ATTEMPTS, &local);
     if (rc == CT_EINVAL && !is_required)
@@ -543,8 +542,9 @@ int creds_imds(struct ct_credentials *out, const struct creds_options *opt,
     snprintf(token_header, n, "X-aws-ec2-metadata-token: %s", resp.body);
     creds_http_response_release(&resp);
 
-    rc = imds_get(&resp, opt, base, "/latest/meta-data/iam/security-credentials/",
-                  token_header, err);
+    rc = imds_get(&resp, opt, base,
+                  "/latest/meta-data/iam/security-credentials/", token_header,
+                  err);
     if (rc)
         goto done;
     if (resp.status == 404) {
@@ -569,8 +569,8 @@ int creds_imds(struct ct_credentials *out, const struct creds_options *opt,
     }
     creds_http_response_release(&resp);
     char path[512];
-    snprintf(path, sizeof(path), "/latest/meta-data/iam/security-credentials/%s",
-             role);
+    snprintf(path, sizeof(path),
+             "/latest/meta-data/iam/security-credentials/%s", role);
     rc = imds_get(&resp, opt, base, path, token_header, err);
     if (rc)
         goto done;
@@ -701,12 +701,11 @@ int creds_web_identity(struct ct_credentials *out,
         "Content-Type: application/x-www-form-urlencoded; charset=utf-8"};
     size_t bl = strlen(base);
     char url[1024];
-    snprintf(url, sizeof(url), "%.*s/", (int)(bl && base[bl - 1] == '/' ? bl - 1 : bl),
-             base);
+    snprintf(url, sizeof(url), "%.*s/",
+             (int)(bl && base[bl - 1] == '/' ? bl - 1 : bl), base);
     /* form_add puts '&' before every field, the first one included */
-    struct creds_http_request req = {"POST",   url,      headers,
-                                     1,        body + 1, len - 1,
-                                     CREDS_REMOTE_TIMEOUT_MS};
+    struct creds_http_request req = {
+        "POST", url, headers, 1, body + 1, len - 1, CREDS_REMOTE_TIMEOUT_MS};
     rc = creds_http_call(&resp, opt, &req, 3, err);
     if (rc) {
         ct_error_reset(err, rc,

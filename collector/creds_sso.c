@@ -102,18 +102,19 @@ static int sso_refresh(json_t *cache, const char *path,
     if (rc)
         return rc;
     snprintf(url, sizeof(url), "%s/token", base);
-    req_j = json_pack(
-        "{s:O,s:O,s:s,s:O}", "clientId", json_object_get(cache, "clientId"),
-        "clientSecret", json_object_get(cache, "clientSecret"), "grantType",
-        "refresh_token", "refreshToken", json_object_get(cache, "refreshToken"));
+    req_j = json_pack("{s:O,s:O,s:s,s:O}", "clientId",
+                      json_object_get(cache, "clientId"), "clientSecret",
+                      json_object_get(cache, "clientSecret"), "grantType",
+                      "refresh_token", "refreshToken",
+                      json_object_get(cache, "refreshToken"));
     body = req_j ? json_dumps(req_j, JSON_COMPACT) : NULL;
     if (!body) {
         rc = ct_error_set(err, CT_ENOMEM, "out of memory");
         goto done;
     }
     const char *headers[] = {"Content-Type: application/json"};
-    struct creds_http_request req = {"POST", url, headers, 1, body,
-                                     strlen(body), CREDS_REMOTE_TIMEOUT_MS};
+    struct creds_http_request req = {
+        "POST", url, headers, 1, body, strlen(body), CREDS_REMOTE_TIMEOUT_MS};
     rc = creds_http_call(&resp, opt, &req, 2, err);
     if (rc)
         goto done;
@@ -220,9 +221,8 @@ int creds_sso(struct ct_credentials *out, const struct creds_options *opt,
         cache_is_refreshable(cache, now)) {
         struct ct_error rerr = CT_ERROR_INIT;
         if (sso_refresh(cache, path, opt, cfg, now, &rerr) == 0)
-            creds_parse_time(
-                &expires,
-                json_string_value(json_object_get(cache, "expiresAt")));
+            creds_parse_time(&expires, json_string_value(json_object_get(
+                                           cache, "expiresAt")));
         else if (expires <= now) {
             rc = ct_error_set(err, CT_EAUTH,
                               "IAM Identity Center token of profile '%s' "
@@ -236,7 +236,8 @@ int creds_sso(struct ct_credentials *out, const struct creds_options *opt,
         rc = login_error(err, cfg->profile, "has expired");
         goto done;
     }
-    const char *token = json_string_value(json_object_get(cache, "accessToken"));
+    const char *token =
+        json_string_value(json_object_get(cache, "accessToken"));
     if (strchr(token, '\r') || strchr(token, '\n')) {
         rc = login_error(err, cfg->profile, "cache is unreadable");
         goto done;
@@ -254,8 +255,8 @@ int creds_sso(struct ct_credentials *out, const struct creds_options *opt,
         goto done;
     }
     snprintf(url, sizeof(url),
-             "%s/federation/credentials?account_id=%s&role_name=%s", base,
-             acct, role);
+             "%s/federation/credentials?account_id=%s&role_name=%s", base, acct,
+             role);
     size_t hn = strlen(token) + 32;
     header = malloc(hn);
     if (!header) {
@@ -264,8 +265,8 @@ int creds_sso(struct ct_credentials *out, const struct creds_options *opt,
     }
     snprintf(header, hn, "x-amz-sso_bearer_token: %s", token);
     const char *headers[] = {header};
-    struct creds_http_request req = {"GET", url,  headers, 1,
-                                     NULL,  0,    CREDS_REMOTE_TIMEOUT_MS};
+    struct creds_http_request req = {
+        "GET", url, headers, 1, NULL, 0, CREDS_REMOTE_TIMEOUT_MS};
     rc = creds_http_call(&resp, opt, &req, 3, err);
     if (rc) {
         ct_error_reset(err, rc,

@@ -60,7 +60,8 @@ static const char usage_text[] =
     "                         .tar, or DIR/ for a directory; default\n"
     "                         ctaudit-snapshot-<account>-<UTC time>.tar.gz\n"
     "  --verbose              log every call (never credentials) on stderr\n"
-    "  --whoami               print which credential provider answered and the\n"
+    "  --whoami               print which credential provider answered and "
+    "the\n"
     "                         caller identity (GetCallerIdentity), then exit\n"
     "  --help                 this text\n"
     "\n"
@@ -142,8 +143,7 @@ static int print_whoami(const struct scan_options *so, struct progress *pr)
     printf("provider: %s\n", id.provider);
     if (id.profile)
         printf("profile: %s\n", id.profile);
-    printf("account: %s\n",
-           json_string_value(json_object_get(c, "Account")));
+    printf("account: %s\n", json_string_value(json_object_get(c, "Account")));
     const char *arn = json_string_value(json_object_get(c, "Arn"));
     const char *user = json_string_value(json_object_get(c, "UserId"));
     printf("arn: %s\n", arn ? arn : "");

@@ -68,13 +68,13 @@ struct scan {
     int is_refreshing_caller;
     int has_caller_refresh_failed; /* recorded once */
     time_t caller_retry_at;
-    unsigned long refreshes; /* renewals that succeeded */
-    int is_scanning;            /* setup done: an interrupt drains */
-    int is_draining;            /* interrupted: no new calls */
-    long long drain_deadline;   /* monotonic ms */
+    unsigned long refreshes;         /* renewals that succeeded */
+    int is_scanning;                 /* setup done: an interrupt drains */
+    int is_draining;                 /* interrupted: no new calls */
+    long long drain_deadline;        /* monotonic ms */
     volatile sig_atomic_t hard_stop; /* the client's stop flag */
-    json_t *not_collected;      /* "account/region" -> entry */
-    struct aws_stats last_stats; /* once the client is freed */
+    json_t *not_collected;           /* "account/region" -> entry */
+    struct aws_stats last_stats;     /* once the client is freed */
 };
 
 /* What a completed call was for. */
@@ -340,8 +340,8 @@ static void start(struct scan *s, struct req *r, enum aws_service svc,
     /* AssumeRole (first or renewing) runs as the caller */
     const struct ct_credentials *creds =
         r->a && r->step != STEP_REFRESH_ROLE ? r->a->use : &s->cr.creds;
-    struct aws_call_spec spec = {svc,  r->operation, region, params, creds,
-                                 lane, on_cancel};
+    struct aws_call_spec spec = {svc,   r->operation, region,   params,
+                                 creds, lane,         on_cancel};
     if (aws_call_start(s->client, &spec, on_done, r, &e) != 0) {
         set_fatal(s, &e);
         req_free(r);
@@ -434,8 +434,7 @@ static void assume_role_start(struct account *a, enum step step)
             set_fatal(s, &e);
             return;
         }
-        snprintf(params + n, sizeof(params) - (size_t)n, "&ExternalId=%s",
-                 enc);
+        snprintf(params + n, sizeof(params) - (size_t)n, "&ExternalId=%s", enc);
     }
     start(s, req_new(s, a, step, "AssumeRole", NULL), AWS_STS, s->home, params,
           a->id);
@@ -518,8 +517,7 @@ static void refresh_caller(struct scan *s, time_t now)
             ct_time_format_utc(when, s->cr.creds.expiration);
         snprintf(line, sizeof(line),
                  "credentials renewed: caller (%s), now expire %s",
-                 s->cr.creds.provider ? s->cr.creds.provider : "unknown",
-                 when);
+                 s->cr.creds.provider ? s->cr.creds.provider : "unknown", when);
         on_log(s, line);
     } else {
         s->caller_retry_at = now + REFRESH_RETRY;
@@ -544,9 +542,8 @@ static void refresh_due(struct scan *s)
         refresh_caller(s, now);
     for (size_t i = 0; i < s->next_account && i < s->n_accounts; i++) {
         struct account *a = s->accounts[i];
-        if (a->use != &a->creds || a->is_refreshing ||
-            a->has_refresh_failed || !a->creds.expiration ||
-            now < a->creds.expiration - REFRESH_MARGIN)
+        if (a->use != &a->creds || a->is_refreshing || a->has_refresh_failed ||
+            !a->creds.expiration || now < a->creds.expiration - REFRESH_MARGIN)
             continue;
         a->is_refreshing = 1;
         assume_role_start(a, STEP_REFRESH_ROLE);
@@ -1188,12 +1185,12 @@ static int build_manifest(json_t **out, struct scan *s, time_t started,
     json_t *m =
         opts && nc
             ? json_pack("{s:s,s:i,s:{s:s,s:s},s:s,s:s,s:b,s:s,s:O,s:o,s:o}",
-                         "format", CT_SNAPSHOT_FORMAT, "format_version",
-                         CT_SNAPSHOT_VERSION, "collector", "name", "ctcollect",
-                         "version", "0.1.0", "started_at", t0, "ended_at", t1,
-                        "complete", !s->is_draining, "partition",
-                        s->partition, "caller", s->caller, "options", opts,
-                        "not_collected", nc)
+                        "format", CT_SNAPSHOT_FORMAT, "format_version",
+                        CT_SNAPSHOT_VERSION, "collector", "name", "ctcollect",
+                        "version", "0.1.0", "started_at", t0, "ended_at", t1,
+                        "complete", !s->is_draining, "partition", s->partition,
+                        "caller", s->caller, "options", opts, "not_collected",
+                        nc)
             : NULL;
     if (!m && !opts)
         json_decref(nc);
@@ -1262,8 +1259,8 @@ static int scan_setup(struct scan *s, const struct scan_options *opt,
     snprintf(s->partition, sizeof(s->partition), "%s",
              ct_region_partition(s->home));
 
-    struct aws_call_spec spec = {AWS_STS,      "GetCallerIdentity", s->home,
-                                 NULL,         &s->cr.creds,        "setup",
+    struct aws_call_spec spec = {AWS_STS, "GetCallerIdentity", s->home,
+                                 NULL,    &s->cr.creds,        "setup",
                                  NULL};
     rc = aws_call_start(s->client, &spec, on_sync_identity, &si, err);
     if (!rc)

@@ -92,11 +92,14 @@ struct scan_identity {
     const char *provider; /* static name of the provider that answered */
     char *profile;        /* owned; NULL for the environment and others */
     char region[CT_REGION_MAX + 1]; /* region of the STS call */
-    time_t expiration;    /* 0: the credentials do not expire */
-    json_t *caller;       /* owned: {"UserId","Account","Arn"} */
+    time_t expiration;              /* 0: the credentials do not expire */
+    json_t *caller;                 /* owned: {"UserId","Account","Arn"} */
 };
 
-#define SCAN_IDENTITY_INIT {NULL, NULL, {0}, 0, NULL}
+#define SCAN_IDENTITY_INIT                                                     \
+    {                                                                          \
+        NULL, NULL, {0}, 0, NULL                                               \
+    }
 
 void scan_identity_release(struct scan_identity *id);
 

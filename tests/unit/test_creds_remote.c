@@ -53,26 +53,25 @@ struct fixture {
     char assume_source[64];
 };
 
-static const char *const env_vars[] = {
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_PROFILE",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_ROLE_ARN",
-    "AWS_ROLE_SESSION_NAME",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-    "AWS_EC2_METADATA_DISABLED",
-    "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-    "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
-    "AWS_ENDPOINT_URL_STS",
-    "AWS_ENDPOINT_URL_SSO",
-    "AWS_ENDPOINT_URL_SSO_OIDC"};
+static const char *const env_vars[] = {"AWS_ACCESS_KEY_ID",
+                                       "AWS_SECRET_ACCESS_KEY",
+                                       "AWS_SESSION_TOKEN",
+                                       "AWS_PROFILE",
+                                       "AWS_REGION",
+                                       "AWS_DEFAULT_REGION",
+                                       "AWS_WEB_IDENTITY_TOKEN_FILE",
+                                       "AWS_ROLE_ARN",
+                                       "AWS_ROLE_SESSION_NAME",
+                                       "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                                       "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                                       "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+                                       "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                                       "AWS_EC2_METADATA_DISABLED",
+                                       "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+                                       "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+                                       "AWS_ENDPOINT_URL_STS",
+                                       "AWS_ENDPOINT_URL_SSO",
+                                       "AWS_ENDPOINT_URL_SSO_OIDC"};
 
 static void write_file(const char *path, const char *text)
 {
@@ -123,8 +122,7 @@ static void answer(struct fixture *fx, const char *method,
 }
 
 static int fake_http(void *ctx, struct creds_http_response *out,
-                     const struct creds_http_request *req,
-                     struct ct_error *err)
+                     const struct creds_http_request *req, struct ct_error *err)
 {
     struct fixture *fx = ctx;
     assert_true(fx->n_req < MAX_REQ);
@@ -263,12 +261,12 @@ static void test_creds_remote_container_hosts(void **state)
     struct fixture *fx = *state;
     static const char *const allowed[] = {
         "http://127.0.0.1:8080/creds", "http://localhost/creds",
-        "http://[::1]:9/creds", "http://[fd00:ec2::23]/creds",
+        "http://[::1]:9/creds",        "http://[fd00:ec2::23]/creds",
         "https://169.254.170.2/creds", "http://127.1.2.3/x"};
     static const char *const refused[] = {
         "http://evil.example.com/creds", "http://127.0.0.1.evil.com/x",
         "http://169.254.169.254/latest", "http://10.0.0.1/creds",
-        "ftp://127.0.0.1/creds", "http://user@evil.com/creds"};
+        "ftp://127.0.0.1/creds",         "http://user@evil.com/creds"};
     for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
         struct creds_result r = CREDS_RESULT_INIT;
         setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", allowed[i], 1);
@@ -651,13 +649,12 @@ static void test_creds_remote_credential_source(void **state)
 {
     struct fixture *fx = *state;
     struct creds_result r = CREDS_RESULT_INIT;
-    write_file(fx->config,
-               "[profile env]\nrole_arn = arn:aws:iam::1:role/A\n"
-               "credential_source = Environment\n"
-               "[profile ec2]\nrole_arn = arn:aws:iam::1:role/A\n"
-               "credential_source = Ec2InstanceMetadata\n"
-               "[profile ecs]\nrole_arn = arn:aws:iam::1:role/A\n"
-               "credential_source = EcsContainer\n");
+    write_file(fx->config, "[profile env]\nrole_arn = arn:aws:iam::1:role/A\n"
+                           "credential_source = Environment\n"
+                           "[profile ec2]\nrole_arn = arn:aws:iam::1:role/A\n"
+                           "credential_source = Ec2InstanceMetadata\n"
+                           "[profile ecs]\nrole_arn = arn:aws:iam::1:role/A\n"
+                           "credential_source = EcsContainer\n");
     const char *msg = resolve_error(fx, "env", CT_EAUTH);
     assert_non_null(strstr(msg, "credential_source Environment"));
     setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
