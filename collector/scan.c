@@ -928,6 +928,8 @@ static void add_org_accounts(struct scan *s)
             continue;
         if (in_list(id, o->exclude, o->n_exclude))
             continue;
+        if (in_list(id, o->resume_done, o->n_resume_done))
+            continue; /* --resume: collected before */
         if (add_account(s, id, strcmp(id, s->caller_account) == 0) != 0) {
             struct ct_error e = CT_ERROR_INIT;
             ct_error_set(&e, CT_ENOMEM, "out of memory");
@@ -1157,7 +1159,8 @@ static json_t *not_collected_list(const struct scan *s)
         return NULL;
     }
     json_object_foreach(s->not_collected, k, v) keys[i++] = k;
-    qsort(keys, n, sizeof(*keys), cmp_str);
+    if (n > 1)
+        qsort(keys, n, sizeof(*keys), cmp_str);
     for (i = 0; i < n; i++)
         json_array_append(out, json_object_get(s->not_collected, keys[i]));
     free(keys);
@@ -1281,6 +1284,14 @@ static int scan_setup(struct scan *s, const struct scan_options *opt,
         goto done;
     }
     snprintf(s->caller_account, sizeof(s->caller_account), "%s", acct);
+    if (opt->resume_caller && strcmp(opt->resume_caller, acct) != 0) {
+        rc = ct_error_set(err, CT_EAUTH,
+                          "the snapshot was collected as account %s, these "
+                          "credentials are account %s: --resume needs the "
+                          "same caller",
+                          opt->resume_caller, acct);
+        goto done;
+    }
     if (arn && strncmp(arn, "arn:", 4) == 0) {
         /* the caller's ARN names the partition for certain */
         size_t n = strcspn(arn + 4, ":");
@@ -1358,7 +1369,17 @@ int scan_run(json_t **manifest, struct scan_summary *summary,
     if (rc)
         goto done;
 
-    if (opt->org) {
+    if (opt->is_resume && !opt->resume_org) {
+        /* the organization was read: only the accounts left to collect */
+        for (size_t i = 0; i < opt->n_resume_accounts; i++) {
+            const char *id = opt->resume_accounts[i];
+            if (add_account(&s, id, strcmp(id, s.caller_account) == 0) != 0) {
+                rc = ct_error_set(err, CT_ENOMEM, "out of memory");
+                goto done;
+            }
+        }
+        start_next_accounts(&s);
+    } else if (opt->org) {
         s.org_accounts = json_array();
         if (!s.org_accounts) {
             rc = ct_error_set(err, CT_ENOMEM, "out of memory");

@@ -54,6 +54,16 @@ struct scan_options {
     aws_log_fn warn;                  /* credential warnings; may be NULL */
     void *cb_ctx;
     volatile sig_atomic_t *stop; /* set by a signal handler */
+    /* --resume: scan only resume_accounts (their old members dropped) or,
+     * with resume_org, list the organization again and scan every account
+     * not in resume_done; the caller must be resume_caller. */
+    int is_resume;
+    int resume_org;
+    const char *const *resume_accounts;
+    size_t n_resume_accounts;
+    const char *const *resume_done;
+    size_t n_resume_done;
+    const char *resume_caller;
     /* HTTP of the network credential providers; NULL: libcurl easy */
     creds_http_fn creds_http;
     void *creds_http_ctx;

@@ -52,6 +52,17 @@ int snapwriter_kind(enum snapwriter_kind *out, const char *output,
                     struct ct_error *err);
 
 /*
+ * Reads an existing snapshot (directory or tar archive, any compression)
+ * back: checks every member against SHA256SUMS and SHA256SUMS against the
+ * manifest (CT_EVERIFY), then adds to w the members keep(ctx, path) accepts
+ * (all when keep is NULL), never manifest.json or SHA256SUMS. *manifest
+ * gets the old manifest (owned: json_decref).
+ */
+int snapwriter_load(struct snapwriter *w, json_t **manifest, const char *path,
+                    int (*keep)(void *ctx, const char *path), void *ctx,
+                    struct ct_error *err);
+
+/*
  * Writes every member, then SHA256SUMS (sha256sum lines of every member),
  * then manifest.json: manifest (borrowed) plus "checksums": {"file":
  * "SHA256SUMS", "sha256", "members"}. output ending in '/'
