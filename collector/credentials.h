@@ -1,9 +1,10 @@
 /*
  * The credential chain: a list of providers tried in the AWS SDKs' order.
- * Issue 4 implements environment variables, shared config/credentials
+ * Issue 4 implemented environment variables, shared config/credentials
  * profiles (static keys, role_arn + source_profile, credential_process);
- * issue 5 adds providers (SSO, container, IMDS, web identity) as rows of
- * the same table without changing this interface.
+ * issue 5 added providers (IAM Identity Center, credential_source, web
+ * identity, container, IMDSv2) as rows of the same table, their network
+ * calls behind the creds_http_fn callback of creds_options.
  */
 #ifndef CT_COLLECTOR_CREDENTIALS_H
 #define CT_COLLECTOR_CREDENTIALS_H
@@ -115,17 +116,23 @@ struct creds_result {
     }
 
 /*
- * Runs the chain: environment (skipped when opt->profile is set), then the
+ * Runs the chain, in the SDKs' order: environment keys and web identity
+ * from the environment (both skipped when opt->profile is set), the
  * profile opt->profile / AWS_PROFILE / "default" of AWS_CONFIG_FILE
- * (~/.aws/config) and AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials).
- * Fills out (owned; creds_result_release) only on success. Errors:
- * CT_EAUTH when no provider has credentials (the message lists what was
- * tried), for a missing explicit profile, an unsupported source (SSO, web
- * identity, credential_source, mfa_serial), a source_profile cycle or a
- * failed credential_process; CT_EIO/CT_EPARSE/CT_ELIMIT for unreadable or
- * malformed files; CT_EINVAL when a role is needed and opt->assume_role is
- * NULL; the assume_role callback's own code when it fails. Messages never
- * contain secrets nor credential_process stdout.
+ * (~/.aws/config) and AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials)
+ * (role_arn with source_profile or credential_source, web_identity_token_
+ * file, IAM Identity Center, static keys, credential_process), container
+ * credentials, EC2 instance metadata (the last two need opt->http and are
+ * skipped without it). Fills out (owned; creds_result_release) only on
+ * success. Errors: CT_EAUTH when no provider has credentials (the message
+ * lists what was tried), for a missing explicit profile, mfa_serial, a
+ * source_profile cycle, a failed credential_process, a refused or
+ * malformed answer of an endpoint, an IAM Identity Center token to renew
+ * with aws sso login; CT_EHTTP when an endpoint that must answer does not;
+ * CT_EIO/CT_EPARSE/CT_ELIMIT for unreadable or malformed files; CT_EINVAL
+ * when a role or a network source is needed and opt has no assume_role or
+ * http callback; the assume_role callback's own code when it fails.
+ * Messages never contain secrets, tokens nor credential_process stdout.
  */
 int creds_resolve(struct creds_result *out, const struct creds_options *opt,
                   struct ct_error *err);

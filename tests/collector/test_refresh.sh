@@ -74,6 +74,59 @@ n=$(grep -c "credentials renewed: caller (sso)" "$WORK/caller.err" || true)
 portal=$(grep -c '"/federation/credentials"' "$WORK/in/standin.log")
 [ "$portal" -ge 2 ] || fail "the portal was asked only $portal times"
 echo "ok: caller renewed $n times ($portal GetRoleCredentials)"
+
+# --- the caller of a role profile renewed: its AssumeRole runs inside the
+# collection's own loop ---
+cat >"$WORK/in/chained" <<CFG
+[profile chained]
+role_arn = arn:aws:iam::$MGMT:role/AuditCaller
+source_profile = base
+region = us-east-1
+[profile base]
+aws_access_key_id = $AK
+aws_secret_access_key = $SK
+CFG
+chmod 600 "$WORK/in/chained"
+(
+    unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+    export AWS_CONFIG_FILE=$WORK/in/chained
+    "$CTCOLLECT" --profile chained --endpoint-url "$SHORT" --org \
+        --role-name CtAuditRole --region "$REGIONS" --concurrency 2 \
+        -o "$WORK/chained.tgz" --verbose 2>"$WORK/chained.err"
+) || { tail "$WORK/chained.err"; fail "chained run"; }
+$CHECK verify "$WORK/chained.tgz"
+$CHECK expect "$WORK/chained.tgz" "$WORK/seed.json" --regions "$REGIONS" \
+    --caller ":assumed-role/AuditCaller/"
+grep -q "credentials renewed: caller (assume-role)" "$WORK/chained.err" ||
+    fail "no renewal of the role profile's credentials"
+echo "ok: a role profile's caller renewed in the loop"
+stop_servers
+
+# --- the caller's renewal refused (the portal stops taking the token) ---
+start_server SHORT sts-expiry-stand-in.py --target "$MOTO_URL" \
+    --latency-ms 150
+start_server STANDIN creds-stand-in.py --access-key "$AK" --secret-key "$SK" \
+    --account "$MGMT" --moto-url "$MOTO_URL" \
+    --role-arn "arn:aws:iam::$MGMT:role/AuditCaller" --expires-in 302 \
+    --sso-token sso-token --sso-max-uses 1
+(
+    unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+    export AWS_CONFIG_FILE=$WORK/in/config AWS_ENDPOINT_URL_SSO=$STANDIN
+    "$CTCOLLECT" --profile sso --endpoint-url "$SHORT" --org \
+        --role-name CtAuditRole --region "$REGIONS" --concurrency 2 \
+        -o "$WORK/refused.tgz" 2>"$WORK/refused.err"
+) || { tail "$WORK/refused.err"; fail "refused caller run"; }
+grep -q "warning: [0-9]* errors recorded" "$WORK/refused.err" || fail "no warning"
+python3 - "$WORK/refused.tgz" "$HERE" "$MGMT" <<'PY' || fail "caller renewal error"
+import json, sys
+sys.path.insert(0, sys.argv[2])
+import check_snapshot as c
+m = c.load(sys.argv[1])
+e = json.loads(m["accounts/%s/errors/RefreshCredentials.json" % sys.argv[3]])
+assert e["Code"] == "CredentialsNotRenewed", e
+assert "run aws sso login --profile sso" in e["Message"], e
+print("ok: the caller's refused renewal recorded, the run went on")
+PY
 stop_servers
 
 # --- a refused renewal: recorded for the account, the run goes on ---

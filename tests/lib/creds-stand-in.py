@@ -13,7 +13,8 @@ the real endpoints do, with the same paths, headers and JSON:
                                 when one is given)
   IAM Identity Center portal (GetRoleCredentials):
     GET /federation/credentials?account_id=&role_name=
-        (x-amz-sso_bearer_token must be a token the server issued)
+        (x-amz-sso_bearer_token must be a token the server issued, and
+     is refused after --sso-max-uses answers, as a revoked session)
   IAM Identity Center OIDC (CreateToken with a refresh token):
     POST /token  {"clientId","clientSecret","grantType":"refresh_token",
                   "refreshToken"}
@@ -47,6 +48,7 @@ class State:
         self.sso_tokens = set(args.sso_token or [])
         self.refresh_tokens = set(args.refresh_token or [])
         self.counter = 0
+        self.sso_uses = 0
 
     def counted(self):
         with self.lock:
@@ -145,7 +147,10 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/federation/credentials":
             q = parse_qs(url.query)
             token = self.headers.get("x-amz-sso_bearer_token")
-            if token not in st.sso_tokens:
+            with st.lock:
+                st.sso_uses += 1
+                worn = a.sso_max_uses and st.sso_uses > a.sso_max_uses
+            if token not in st.sso_tokens or worn:
                 return self.reply(401, json.dumps(
                     {"message": "Session token not found or invalid"}),
                     extra={"x-amzn-ErrorType": "UnauthorizedException"})
@@ -196,6 +201,8 @@ def main():
     p.add_argument("--sso-token", action="append")
     p.add_argument("--refresh-token", action="append")
     p.add_argument("--imds-v1-only", action="store_true")
+    p.add_argument("--sso-max-uses", type=int, default=0,
+                   help="GetRoleCredentials refuses the token after N uses")
     p.add_argument("--log")
     args = p.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
