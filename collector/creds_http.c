@@ -131,6 +131,9 @@ done:
         OPENSSL_cleanse(b.data, b.len);
         free(b.data);
     }
+    /* header lines may carry a bearer or metadata token */
+    for (struct curl_slist *h2 = hdrs; h2; h2 = h2->next)
+        OPENSSL_cleanse(h2->data, strlen(h2->data));
     curl_slist_free_all(hdrs);
     curl_easy_cleanup(h);
     return rc;
