@@ -1131,9 +1131,12 @@ done:
 }
 
 /*
- * Credentials of one profile in the SDKs' order: role_arn, then static keys
- * of the credentials file, credential_process, static keys of the config
- * file. CREDS_NOT_FOUND when the profile has none of them.
+ * Credentials of one profile in the SDKs' order: role_arn with
+ * source_profile or credential_source, role_arn with
+ * web_identity_token_file, IAM Identity Center (sso_session or
+ * sso_start_url), then static keys of the credentials file,
+ * credential_process, static keys of the config file. CREDS_NOT_FOUND when
+ * the profile has none of them.
  */
 static int resolve_named(struct ct_credentials *out, struct creds_chain *ch,
                          const char *profile, struct profile_path *path,
