@@ -1,9 +1,13 @@
 # Sources of the signing and credentials part of ctcollect (collector/).
+# awsxml.c is here because the web identity provider reads STS's XML.
 # engine.cmake builds ct_collector from these and its own sources; until
 # then (and for the unit tests) ct_collector_auth is built from them alone.
 set(CT_COLLECTOR_AUTH_SOURCES
     ${CMAKE_CURRENT_SOURCE_DIR}/sigv4.c
-    ${CMAKE_CURRENT_SOURCE_DIR}/credentials.c)
+    ${CMAKE_CURRENT_SOURCE_DIR}/credentials.c
+    ${CMAKE_CURRENT_SOURCE_DIR}/creds_remote.c
+    ${CMAKE_CURRENT_SOURCE_DIR}/creds_sso.c
+    ${CMAKE_CURRENT_SOURCE_DIR}/awsxml.c)
 
 # Debian's libinih exposes its compile-time options (line length, heap line
 # buffer) as variables. Session tokens are longer than inih's default
@@ -32,4 +36,5 @@ endif()
 add_library(ct_collector_auth STATIC ${CT_COLLECTOR_AUTH_SOURCES})
 target_link_libraries(ct_collector_auth
     PUBLIC ct_core PkgConfig::INIH PkgConfig::JANSSON OpenSSL::Crypto
+           LibXml2::LibXml2
     PRIVATE ct_build_flags)

@@ -35,11 +35,11 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "collector/creds_internal.h"
 #include "core/timefmt.h"
 
 extern char **environ;
 
-#define CREDS_NOT_FOUND 1              /* provider: nothing here, try next */
 #define CREDS_MAX_FILE (1024 * 1024)   /* shared config files */
 #define CREDS_INI_LINE_MAX 65536       /* with inih's run-time options */
 #define CREDS_MAX_DEPTH 8              /* role_arn -> source_profile chain */
@@ -58,7 +58,8 @@ enum creds_rank {
 };
 
 struct creds_kv {
-    char *profile;
+    char *profile; /* profile name, or sso-session name when is_session */
+    int is_session;
     char *key;
     char *value; /* may be a secret: wiped on release */
     int rank;
@@ -97,44 +98,36 @@ static int provider_profile(struct creds_result *out, struct creds_chain *ch,
                             struct ct_error *err);
 
 /* The chain, in the SDKs' order. */
-static const struct creds_provider creds_providers[] = {
-    {"environment", provider_env},
-    {"shared config profile", provider_profile},
-};
+static int provider_web_identity_env(struct creds_result *out,
+                                     struct creds_chain *ch,
+                                     struct ct_error *err);
+static int provider_container(struct creds_result *out, struct creds_chain *ch,
+                              struct ct_error *err);
+static int provider_imds(struct creds_result *out, struct creds_chain *ch,
+                         struct ct_error *err);
 
 /*
- * Keys naming sources this version cannot use, in the order resolve_named
- * checks them: [0] always, [1..2] (SSO) when there is no role_arn, [3..4]
- * only with role_arn, where they replace source_profile or need a prompt.
+ * The chain, in the SDKs' order (Java and Go: environment keys, web identity
+ * from the environment, the profile, then the container and instance
+ * metadata endpoints). Inside a profile: role_arn with source_profile or
+ * credential_source, web_identity_token_file, IAM Identity Center, static
+ * keys of the credentials file, credential_process, static keys of config.
  */
-static const char *const unsupported_keys[] = {
-    "web_identity_token_file", "sso_session", "sso_start_url",
-    "credential_source", "mfa_serial"};
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
-static void free_secret(char *s)
-{
-    if (s) {
-        OPENSSL_cleanse(s, strlen(s));
-        free(s);
-    }
-}
+static const struct creds_provider creds_providers[] = {
+    {"environment", provider_env},
+    {"web identity", provider_web_identity_env},
+    {"shared config profile", provider_profile},
+    {"container", provider_container},
+    {"EC2 instance metadata", provider_imds},
+};
 
 void ct_credentials_release(struct ct_credentials *c)
 {
     if (!c)
         return;
-    free_secret(c->access_key_id);
-    free_secret(c->secret_access_key);
-    free_secret(c->session_token);
+    creds_free_secret(c->access_key_id);
+    creds_free_secret(c->secret_access_key);
+    creds_free_secret(c->session_token);
     *c = (struct ct_credentials)CT_CREDENTIALS_INIT;
 }
 
@@ -144,10 +137,10 @@ int ct_credentials_copy(struct ct_credentials *out,
     struct ct_credentials c = CT_CREDENTIALS_INIT;
     if (!src || !src->access_key_id || !src->secret_access_key)
         return ct_error_set(err, CT_EINVAL, "incomplete credentials to copy");
-    c.access_key_id = dup_str(src->access_key_id);
-    c.secret_access_key = dup_str(src->secret_access_key);
+    c.access_key_id = creds_strdup(src->access_key_id);
+    c.secret_access_key = creds_strdup(src->secret_access_key);
     if (src->session_token)
-        c.session_token = dup_str(src->session_token);
+        c.session_token = creds_strdup(src->session_token);
     if (!c.access_key_id || !c.secret_access_key ||
         (src->session_token && !c.session_token)) {
         ct_credentials_release(&c);
@@ -181,19 +174,13 @@ void creds_result_release(struct creds_result *r)
     r->profile = NULL;
 }
 
-static const char *env_nonempty(const char *name)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : NULL;
-}
-
 const char *creds_default_region(const char *cli, const char *profile_region)
 {
     if (cli && *cli)
         return cli;
-    const char *v = env_nonempty("AWS_REGION");
+    const char *v = creds_env("AWS_REGION");
     if (!v)
-        v = env_nonempty("AWS_DEFAULT_REGION");
+        v = creds_env("AWS_DEFAULT_REGION");
     if (!v && profile_region && *profile_region)
         v = profile_region;
     return v;
@@ -245,7 +232,7 @@ static void files_release(struct creds_files *f)
     for (size_t i = 0; i < f->n_kv; i++) {
         free(f->kv[i].profile);
         free(f->kv[i].key);
-        free_secret(f->kv[i].value);
+        creds_free_secret(f->kv[i].value);
     }
     free(f->kv);
     free(f->config_path);
@@ -262,7 +249,8 @@ static const char *files_get_rank(const struct creds_files *f,
     int best_rank = -1;
     for (size_t i = 0; i < f->n_kv; i++) {
         const struct creds_kv *kv = &f->kv[i];
-        if (kv->rank >= best_rank && strcmp(kv->profile, profile) == 0 &&
+        if (!kv->is_session && kv->rank >= best_rank &&
+            strcmp(kv->profile, profile) == 0 &&
             strcasecmp(kv->key, key) == 0) {
             best = kv->value;
             best_rank = kv->rank;
@@ -282,9 +270,21 @@ static const char *files_get(const struct creds_files *f, const char *profile,
 static int files_has_profile(const struct creds_files *f, const char *profile)
 {
     for (size_t i = 0; i < f->n_kv; i++)
-        if (strcmp(f->kv[i].profile, profile) == 0)
+        if (!f->kv[i].is_session && strcmp(f->kv[i].profile, profile) == 0)
             return 1;
     return 0;
+}
+
+/* A key of an [sso-session NAME] section of the config file (borrowed). */
+static const char *files_get_session(const struct creds_files *f,
+                                     const char *session, const char *key)
+{
+    const char *best = NULL;
+    for (size_t i = 0; i < f->n_kv; i++)
+        if (f->kv[i].is_session && strcmp(f->kv[i].profile, session) == 0 &&
+            strcasecmp(f->kv[i].key, key) == 0)
+            best = f->kv[i].value;
+    return best;
 }
 
 struct ini_ctx {
@@ -306,7 +306,7 @@ static int ini_handler_fn(void *user, const char *section, const char *name,
     struct ini_ctx *ctx = user;
     struct creds_files *f = ctx->files;
     const char *profile = section;
-    int rank = RANK_CREDENTIALS;
+    int rank = RANK_CREDENTIALS, is_session = 0;
     if (ctx->is_config) {
         if (strcmp(section, "default") == 0) {
             rank = RANK_CONFIG_DEFAULT;
@@ -316,8 +316,14 @@ static int ini_handler_fn(void *user, const char *section, const char *name,
             while (is_blank(*profile))
                 profile++;
             rank = RANK_CONFIG_PROFILE;
+        } else if (strncmp(section, "sso-session", 11) == 0 &&
+                   is_blank(section[11])) {
+            profile = section + 11;
+            while (is_blank(*profile))
+                profile++;
+            is_session = 1;
         } else {
-            return 1; /* sso-session, services...: not profiles */
+            return 1; /* services...: not profiles */
         }
     }
     if (!*profile)
@@ -336,10 +342,11 @@ static int ini_handler_fn(void *user, const char *section, const char *name,
         f->cap_kv = cap;
     }
     struct creds_kv *kv = &f->kv[f->n_kv];
-    kv->profile = dup_str(profile);
-    kv->key = dup_str(name);
-    kv->value = dup_str(value ? value : "");
+    kv->profile = creds_strdup(profile);
+    kv->key = creds_strdup(name);
+    kv->value = creds_strdup(value ? value : "");
     kv->rank = rank;
+    kv->is_session = is_session;
     f->n_kv++;
     if (!kv->profile || !kv->key || !kv->value) {
         ctx->has_failed = 1;
@@ -487,7 +494,7 @@ done:
 
 static int home_dir(char *out, size_t cap)
 {
-    const char *home = env_nonempty("HOME");
+    const char *home = creds_env("HOME");
     struct passwd pw, *res = NULL;
     char buf[4096];
     if (!home && getpwuid_r(getuid(), &pw, buf, sizeof(buf), &res) == 0 &&
@@ -503,7 +510,7 @@ static int home_dir(char *out, size_t cap)
 static int shared_path(char **out, const char *env_name, const char *def,
                        struct ct_error *err)
 {
-    const char *p = env_nonempty(env_name);
+    const char *p = creds_env(env_name);
     if (!p)
         p = def;
     if (p[0] == '~' && (p[1] == '/' || p[1] == '\0')) {
@@ -519,7 +526,7 @@ static int shared_path(char **out, const char *env_name, const char *def,
         *out = s;
         return 0;
     }
-    *out = dup_str(p);
+    *out = creds_strdup(p);
     return *out ? 0 : ct_error_set(err, CT_ENOMEM, "out of memory");
 }
 
@@ -542,34 +549,6 @@ static int chain_files(struct creds_chain *ch, struct ct_error *err)
     if (rc == 0)
         ch->has_files = 1;
     return rc;
-}
-
-/* ---- time ---------------------------------------------------------------*/
-
-static long long days_from_civil(long long y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    long long era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (long long)doe - 719468;
-}
-
-/* ISO-8601 (any form ct_time_from_iso accepts) to epoch seconds. */
-static int parse_iso_time(time_t *out, const char *s)
-{
-    char utc[CT_ISO_TIME_MAX];
-    int y, mo, d, h, mi, sec;
-    if (ct_time_from_iso(utc, s) != 0)
-        return -1;
-    /* utc is now "YYYY-MM-DDTHH:MM:SS[.fff]Z" */
-    if (sscanf(utc, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6)
-        return -1;
-    long long t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
-                  h * 3600 + mi * 60 + sec;
-    *out = (time_t)t;
-    return 0;
 }
 
 /* ---- credential_process ------------------------------------------------ */
@@ -843,7 +822,7 @@ static int process_parse(struct ct_credentials *out, const char *text,
         goto done;
     }
     if (json_is_string(jexp)) {
-        if (parse_iso_time(&expiration, json_string_value(jexp)) != 0) {
+        if (creds_parse_time(&expiration, json_string_value(jexp)) != 0) {
             rc = ct_error_set(err, CT_EAUTH,
                               "credential_process of profile '%s' printed an "
                               "Expiration that is not an ISO-8601 time",
@@ -965,6 +944,103 @@ static int resolve_named(struct ct_credentials *out, struct creds_chain *ch,
                          const char *profile, struct profile_path *path,
                          struct ct_error *err);
 
+/* The region of STS calls made for profile: the selected profile's, else
+ * profile's own, with the environment first (borrowed; may be NULL). */
+static const char *role_region(struct creds_chain *ch, const char *profile)
+{
+    const char *region = files_get(&ch->files, ch->profile, "region");
+    if (!region)
+        region = files_get(&ch->files, profile, "region");
+    return creds_default_region(NULL, region);
+}
+
+/* credential_source = Environment | Ec2InstanceMetadata | EcsContainer. */
+static int resolve_credential_source(struct ct_credentials *out,
+                                     struct creds_chain *ch,
+                                     const char *profile, const char *source,
+                                     struct ct_error *err)
+{
+    const struct creds_options *opt = ch->opt;
+    if (strcmp(source, "Environment") == 0) {
+        const char *akid = creds_env("AWS_ACCESS_KEY_ID");
+        const char *secret = creds_env("AWS_SECRET_ACCESS_KEY");
+        if (!akid || !secret)
+            return ct_error_set(err, CT_EAUTH,
+                                "profile '%s': credential_source Environment, "
+                                "but AWS_ACCESS_KEY_ID or "
+                                "AWS_SECRET_ACCESS_KEY is not set",
+                                profile);
+        return creds_make(out, akid, secret, creds_env("AWS_SESSION_TOKEN"), 0,
+                          "environment", err);
+    }
+    if (strcmp(source, "Ec2InstanceMetadata") == 0)
+        return creds_imds(out, opt, ch->now, 1, err);
+    if (strcmp(source, "EcsContainer") == 0) {
+        int rc = creds_container(out, opt, ch->now, err);
+        if (rc == CREDS_NOT_FOUND)
+            rc = ct_error_set(err, CT_EAUTH,
+                              "profile '%s': credential_source EcsContainer, "
+                              "but neither "
+                              "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor "
+                              "AWS_CONTAINER_CREDENTIALS_FULL_URI is set",
+                              profile);
+        return rc;
+    }
+    return ct_error_set(err, CT_EAUTH,
+                        "profile '%s': credential_source '%s' is not "
+                        "Environment, Ec2InstanceMetadata or EcsContainer",
+                        profile, source);
+}
+
+/* role_arn + web_identity_token_file (role_session_name optional). */
+static int resolve_web_identity(struct ct_credentials *out,
+                                struct creds_chain *ch, const char *profile,
+                                const char *role_arn, const char *token_file,
+                                struct ct_error *err)
+{
+    const char *session = files_get(&ch->files, profile, "role_session_name");
+    char session_buf[64];
+    if (!session || !*session) {
+        snprintf(session_buf, sizeof(session_buf), "ctcollect-%lld",
+                 (long long)ch->now);
+        session = session_buf;
+    }
+    if (!ch->opt || !ch->opt->http)
+        return ct_error_set(err, CT_EINVAL,
+                            "profile '%s' needs sts:AssumeRoleWithWebIdentity, "
+                            "which this program cannot call",
+                            profile);
+    return creds_web_identity(out, ch->opt, token_file, role_arn, session,
+                              role_region(ch, profile), err);
+}
+
+/* sso_session (with its [sso-session] section) or legacy sso_start_url. */
+static int resolve_sso(struct ct_credentials *out, struct creds_chain *ch,
+                       const char *profile, struct ct_error *err)
+{
+    const struct creds_files *f = &ch->files;
+    const char *session = files_get(f, profile, "sso_session");
+    struct creds_sso_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.profile = ch->profile; /* what the user runs aws sso login with */
+    if (session && *session) {
+        cfg.session_name = session;
+        cfg.start_url = files_get_session(f, session, "sso_start_url");
+        cfg.sso_region = files_get_session(f, session, "sso_region");
+        if (!cfg.start_url)
+            return ct_error_set(err, CT_EAUTH,
+                                "profile '%s' names sso_session '%s', but '%s' "
+                                "has no [sso-session %s] with sso_start_url",
+                                profile, session, f->config_path, session);
+    } else {
+        cfg.start_url = files_get(f, profile, "sso_start_url");
+        cfg.sso_region = files_get(f, profile, "sso_region");
+    }
+    cfg.account_id = files_get(f, profile, "sso_account_id");
+    cfg.role_name = files_get(f, profile, "sso_role_name");
+    return creds_sso(out, ch->opt, &cfg, ch->now, err);
+}
+
 static int resolve_role(struct ct_credentials *out, struct creds_chain *ch,
                         const char *profile, const char *role_arn,
                         struct profile_path *path, struct ct_error *err)
@@ -973,14 +1049,22 @@ static int resolve_role(struct ct_credentials *out, struct creds_chain *ch,
     struct ct_credentials source = CT_CREDENTIALS_INIT;
     const char *source_profile =
         files_get(&ch->files, profile, "source_profile");
+    const char *credential_source =
+        files_get(&ch->files, profile, "credential_source");
     const char *duration_s = files_get(&ch->files, profile, "duration_seconds");
     const char *session = files_get(&ch->files, profile, "role_session_name");
     const char *external_id = files_get(&ch->files, profile, "external_id");
     char session_buf[64];
 
-    if (!source_profile || !*source_profile)
+    if (source_profile && *source_profile && credential_source)
         return ct_error_set(err, CT_EAUTH,
-                            "profile '%s' has role_arn but no source_profile",
+                            "profile '%s' has both source_profile and "
+                            "credential_source",
+                            profile);
+    if ((!source_profile || !*source_profile) && !credential_source)
+        return ct_error_set(err, CT_EAUTH,
+                            "profile '%s' has role_arn but no source_profile "
+                            "or credential_source",
                             profile);
     if (duration_s) {
         rc = parse_duration(&duration, profile, duration_s, err);
@@ -992,7 +1076,10 @@ static int resolve_role(struct ct_credentials *out, struct creds_chain *ch,
                             "profile '%s' needs sts:AssumeRole, which this "
                             "program cannot call",
                             profile);
-    if (strcmp(source_profile, profile) == 0) {
+    if (credential_source) {
+        rc = resolve_credential_source(&source, ch, profile, credential_source,
+                                       err);
+    } else if (strcmp(source_profile, profile) == 0) {
         /* a profile may be its own source: its static keys assume its role */
         rc = resolve_static(&source, ch, profile, err);
         if (rc == CREDS_NOT_FOUND)
@@ -1021,13 +1108,10 @@ static int resolve_role(struct ct_credentials *out, struct creds_chain *ch,
                  (long long)ch->now);
         session = session_buf;
     }
-    const char *region = files_get(&ch->files, ch->profile, "region");
-    if (!region)
-        region = files_get(&ch->files, profile, "region");
-    rc = ch->opt->assume_role(
-        ch->opt->assume_role_ctx, out, &source, role_arn, session,
-        external_id && *external_id ? external_id : NULL, duration,
-        creds_default_region(NULL, region), err);
+    rc = ch->opt->assume_role(ch->opt->assume_role_ctx, out, &source, role_arn,
+                              session,
+                              external_id && *external_id ? external_id : NULL,
+                              duration, role_region(ch, profile), err);
     if (rc != 0) {
         rc = rc < 0 ? rc : CT_EAUTH;
         ct_error_set(err, rc, "sts:AssumeRole for profile '%s' failed",
@@ -1047,9 +1131,12 @@ done:
 }
 
 /*
- * Credentials of one profile in the SDKs' order: role_arn, then static keys
- * of the credentials file, credential_process, static keys of the config
- * file. CREDS_NOT_FOUND when the profile has none of them.
+ * Credentials of one profile in the SDKs' order: role_arn with
+ * source_profile or credential_source, role_arn with
+ * web_identity_token_file, IAM Identity Center (sso_session or
+ * sso_start_url), then static keys of the credentials file,
+ * credential_process, static keys of the config file. CREDS_NOT_FOUND when
+ * the profile has none of them.
  */
 static int resolve_named(struct ct_credentials *out, struct creds_chain *ch,
                          const char *profile, struct profile_path *path,
@@ -1065,26 +1152,34 @@ static int resolve_named(struct ct_credentials *out, struct creds_chain *ch,
 
     int rc = CREDS_NOT_FOUND;
     const char *role_arn = files_get(f, profile, "role_arn");
-    const char *const *keys = unsupported_keys;
-    if (files_get(f, profile, keys[0])) {
-        rc = unsupported(profile, keys[0], err);
+    const char *token_file = files_get(f, profile, "web_identity_token_file");
+    const char *source = files_get(f, profile, "source_profile");
+    int has_source = (source && *source) ||
+                     files_get(f, profile, "credential_source") != NULL;
+    /* as in botocore: role_arn with a source first, then web identity */
+    if (token_file && *token_file && !has_source) {
+        if (!role_arn || !*role_arn)
+            rc = ct_error_set(err, CT_EAUTH,
+                              "profile '%s' has web_identity_token_file but "
+                              "no role_arn",
+                              profile);
+        else
+            rc = resolve_web_identity(out, ch, profile, role_arn, token_file,
+                                      err);
         goto done;
     }
     if (role_arn && *role_arn) {
-        for (size_t i = 3; i < 5; i++) {
-            if (files_get(f, profile, keys[i])) {
-                rc = unsupported(profile, keys[i], err);
-                goto done;
-            }
+        if (files_get(f, profile, "mfa_serial")) {
+            rc = unsupported(profile, "mfa_serial", err);
+            goto done;
         }
         rc = resolve_role(out, ch, profile, role_arn, path, err);
         goto done;
     }
-    for (size_t i = 1; i < 3; i++) {
-        if (files_get(f, profile, keys[i])) {
-            rc = unsupported(profile, keys[i], err);
-            goto done;
-        }
+    if (files_get(f, profile, "sso_session") ||
+        files_get(f, profile, "sso_start_url")) {
+        rc = resolve_sso(out, ch, profile, err);
+        goto done;
     }
     int rank = -1;
     const char *process = files_get(f, profile, "credential_process");
@@ -1111,7 +1206,7 @@ static int profile_region(char **out, struct creds_chain *ch,
     *out = NULL;
     if (!region || !*region)
         return 0;
-    *out = dup_str(region);
+    *out = creds_strdup(region);
     return *out ? 0 : ct_error_set(err, CT_ENOMEM, "out of memory");
 }
 
@@ -1122,8 +1217,8 @@ static int provider_env(struct creds_result *out, struct creds_chain *ch,
         tried_add(ch, "environment (skipped: --profile given)");
         return CREDS_NOT_FOUND;
     }
-    const char *akid = env_nonempty("AWS_ACCESS_KEY_ID");
-    const char *secret = env_nonempty("AWS_SECRET_ACCESS_KEY");
+    const char *akid = creds_env("AWS_ACCESS_KEY_ID");
+    const char *secret = creds_env("AWS_SECRET_ACCESS_KEY");
     if (!akid && !secret) {
         tried_add(ch, "environment (AWS_ACCESS_KEY_ID not set)");
         return CREDS_NOT_FOUND;
@@ -1138,8 +1233,7 @@ static int provider_env(struct creds_result *out, struct creds_chain *ch,
         rc = profile_region(&out->region, ch, err);
     if (rc == 0)
         rc = creds_make(&out->creds, akid, secret,
-                        env_nonempty("AWS_SESSION_TOKEN"), 0, "environment",
-                        err);
+                        creds_env("AWS_SESSION_TOKEN"), 0, "environment", err);
     return rc;
 }
 
@@ -1176,10 +1270,73 @@ static int provider_profile(struct creds_result *out, struct creds_chain *ch,
         return rc;
     rc = profile_region(&out->region, ch, err);
     if (rc == 0) {
-        out->profile = dup_str(name);
+        out->profile = creds_strdup(name);
         if (!out->profile)
             rc = ct_error_set(err, CT_ENOMEM, "out of memory");
     }
+    return rc;
+}
+
+/* AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (+ AWS_ROLE_SESSION_NAME). */
+static int provider_web_identity_env(struct creds_result *out,
+                                     struct creds_chain *ch,
+                                     struct ct_error *err)
+{
+    const char *token_file = creds_env("AWS_WEB_IDENTITY_TOKEN_FILE");
+    const char *role_arn = creds_env("AWS_ROLE_ARN");
+    const char *session = creds_env("AWS_ROLE_SESSION_NAME");
+    char session_buf[64];
+    if (ch->opt && ch->opt->profile) {
+        tried_add(ch, "web identity (skipped: --profile given)");
+        return CREDS_NOT_FOUND;
+    }
+    if (!token_file || !role_arn) {
+        tried_add(ch, "web identity (AWS_WEB_IDENTITY_TOKEN_FILE or "
+                      "AWS_ROLE_ARN not set)");
+        return CREDS_NOT_FOUND;
+    }
+    if (!session) {
+        snprintf(session_buf, sizeof(session_buf), "ctcollect-%lld",
+                 (long long)ch->now);
+        session = session_buf;
+    }
+    int rc = chain_files(ch, err);
+    if (rc == 0)
+        rc = profile_region(&out->region, ch, err);
+    if (rc == 0)
+        rc = creds_web_identity(&out->creds, ch->opt, token_file, role_arn,
+                                session,
+                                creds_default_region(NULL, out->region), err);
+    return rc;
+}
+
+static int provider_container(struct creds_result *out, struct creds_chain *ch,
+                              struct ct_error *err)
+{
+    int rc = chain_files(ch, err);
+    if (rc == 0)
+        rc = creds_container(&out->creds, ch->opt, ch->now, err);
+    if (rc == CREDS_NOT_FOUND)
+        tried_add(ch, "container (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI "
+                      "and _FULL_URI not set)");
+    if (rc == 0)
+        rc = profile_region(&out->region, ch, err);
+    return rc;
+}
+
+static int provider_imds(struct creds_result *out, struct creds_chain *ch,
+                         struct ct_error *err)
+{
+    int rc = chain_files(ch, err);
+    if (rc == 0)
+        rc = creds_imds(&out->creds, ch->opt, ch->now, 0, err);
+    if (rc == CREDS_NOT_FOUND)
+        tried_add(ch, "EC2 instance metadata (%s)",
+                  creds_env_true("AWS_EC2_METADATA_DISABLED")
+                      ? "AWS_EC2_METADATA_DISABLED"
+                      : "no answer");
+    if (rc == 0)
+        rc = profile_region(&out->region, ch, err);
     return rc;
 }
 
@@ -1195,8 +1352,8 @@ int creds_resolve(struct creds_result *out, const struct creds_options *opt,
     if (opt && opt->profile && *opt->profile) {
         ch.profile = opt->profile;
         ch.is_profile_explicit = 1;
-    } else if (env_nonempty("AWS_PROFILE")) {
-        ch.profile = env_nonempty("AWS_PROFILE");
+    } else if (creds_env("AWS_PROFILE")) {
+        ch.profile = creds_env("AWS_PROFILE");
         ch.is_profile_explicit = 1;
     } else {
         ch.profile = "default";

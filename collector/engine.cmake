@@ -3,7 +3,7 @@
 # the only collector code that prints).
 set(CT_COLLECTOR_ENGINE_SOURCES
     ${CMAKE_CURRENT_SOURCE_DIR}/aws.c
-    ${CMAKE_CURRENT_SOURCE_DIR}/awsxml.c
+    ${CMAKE_CURRENT_SOURCE_DIR}/creds_http.c
     ${CMAKE_CURRENT_SOURCE_DIR}/http.c
     ${CMAKE_CURRENT_SOURCE_DIR}/scan.c
     ${CMAKE_CURRENT_SOURCE_DIR}/snapwriter.c)

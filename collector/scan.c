@@ -15,11 +15,19 @@
 #include <openssl/crypto.h>
 
 #include "collector/awsxml.h"
+#include "collector/creds_http.h"
 #include "collector/credentials.h"
 #include "core/timefmt.h"
 
 #define SESSION_NAME "ctcollect"
 #define ROLE_DURATION 3600
+/* temporary credentials are renewed this long before they expire, as the
+ * SDKs do (botocore: 15 min advisory, 10 min mandatory; 5 min here, which
+ * still outlasts every retry schedule of a call) */
+#define REFRESH_MARGIN 300
+#define REFRESH_RETRY 30 /* seconds between attempts after a failure */
+/* after the first SIGINT/SIGTERM, calls under way may finish this long */
+#define DRAIN_MS 10000
 
 struct scan;
 
@@ -31,6 +39,8 @@ struct account {
     const struct ct_credentials *use;
     int pending; /* calls in flight or queued */
     int started;
+    int is_refreshing;      /* a renewing AssumeRole is under way */
+    int has_refresh_failed; /* recorded once; no more attempts */
     int has_trails;
     char **arns; /* distinct trail ARNs seen */
     size_t n_arns, cap_arns;
@@ -54,6 +64,17 @@ struct scan {
     struct ct_error fatal_err;
     struct timespec t0;
     size_t trails_files;
+    struct creds_options cro; /* to resolve the caller's credentials again */
+    int is_refreshing_caller;
+    int has_caller_refresh_failed; /* recorded once */
+    time_t caller_retry_at;
+    unsigned long refreshes;         /* renewals that succeeded */
+    int is_scanning;                 /* setup done: an interrupt drains */
+    int is_draining;                 /* interrupted: no new calls */
+    long long drain_deadline;        /* monotonic ms */
+    volatile sig_atomic_t hard_stop; /* the client's stop flag */
+    json_t *not_collected;           /* "account/region" -> entry */
+    struct aws_stats last_stats;     /* once the client is freed */
 };
 
 /* What a completed call was for. */
@@ -67,7 +88,8 @@ enum step {
     STEP_INSIGHT_SELECTORS,
     STEP_TRAIL_STATUS,
     STEP_LIST_ACCOUNTS,
-    STEP_DESCRIBE_ORG
+    STEP_DESCRIBE_ORG,
+    STEP_REFRESH_ROLE
 };
 
 struct req {
@@ -91,8 +113,9 @@ static double elapsed_s(const struct scan *s)
 
 static void fill_progress(struct scan_progress *p, const struct scan *s)
 {
-    struct aws_stats st;
-    aws_client_stats(&st, s->client);
+    struct aws_stats st = s->last_stats;
+    if (s->client)
+        aws_client_stats(&st, s->client);
     p->accounts_total = s->n_accounts;
     p->accounts_done = s->n_done;
     p->calls = st.calls;
@@ -102,10 +125,65 @@ static void fill_progress(struct scan_progress *p, const struct scan *s)
     p->elapsed = elapsed_s(s);
 }
 
+static void refresh_due(struct scan *s);
+
+static long long mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void on_log(void *ctx, const char *line);
+
+/*
+ * The first SIGINT/SIGTERM (*stop == 1) stops new calls and lets those
+ * under way finish for at most DRAIN_MS; a second one (*stop >= 2), the
+ * deadline, or an interrupt before the scan started stops the client now.
+ */
+static void check_stop(struct scan *s)
+{
+    if (!s->opt->stop || !*s->opt->stop)
+        return;
+    if (!s->is_scanning || *s->opt->stop >= 2) {
+        s->hard_stop = 1;
+        return;
+    }
+    if (!s->is_draining) {
+        s->is_draining = 1;
+        s->drain_deadline = mono_ms() + DRAIN_MS;
+        on_log(s, "interrupted: finishing the calls under way (at most 10 "
+                  "s; interrupt again to abort)");
+    }
+    if (mono_ms() >= s->drain_deadline)
+        s->hard_stop = 1;
+}
+
+/* Lists what an interrupted run did not collect (once per account and
+ * region; region NULL for the whole account, account NULL for the
+ * organization). */
+static void note_not_collected(struct scan *s, const char *account,
+                               const char *region, const char *reason)
+{
+    char key[CT_ACCOUNT_ID_LEN + CT_REGION_MAX + 8];
+    snprintf(key, sizeof(key), "%s/%s", account ? account : "",
+             region ? region : "");
+    if (!s->not_collected)
+        s->not_collected = json_object();
+    if (!s->not_collected || json_object_get(s->not_collected, key))
+        return;
+    json_object_set_new(s->not_collected, key,
+                        json_pack("{s:s?,s:s?,s:s}", "account", account,
+                                  "region", region, "reason", reason));
+}
+
 static void on_tick(void *ctx)
 {
     struct scan *s = ctx;
     struct scan_progress p;
+    check_stop(s);
+    if (!s->is_draining)
+        refresh_due(s);
     if (!s->opt->progress)
         return;
     fill_progress(&p, s);
@@ -218,9 +296,30 @@ static void req_free(struct req *r)
 
 static void on_done(void *ctx, struct aws_result *res);
 
+/* A call an interrupted run did not make or did not see complete. */
+static void note_req(struct scan *s, const struct req *r)
+{
+    if (r->step == STEP_REFRESH_ROLE)
+        return; /* nothing of the snapshot depends on it */
+    if (!r->a) {
+        note_not_collected(s, NULL, NULL,
+                           "interrupted: the organization was not read "
+                           "completely");
+        return;
+    }
+    note_not_collected(s, r->a->id, r->region[0] ? r->region : NULL,
+                       r->region[0] ? "interrupted: the region was not read "
+                                      "completely"
+                                    : "interrupted: the account was not read "
+                                      "completely");
+}
+
 static void on_cancel(void *ctx)
 {
-    req_free(ctx);
+    struct req *r = ctx;
+    if (r->s->is_draining)
+        note_req(r->s, r);
+    req_free(r);
 }
 
 /* Queues a call for r (taking r). On failure records a local error. */
@@ -233,9 +332,16 @@ static void start(struct scan *s, struct req *r, enum aws_service svc,
         set_fatal(s, &e);
         return;
     }
-    struct aws_call_spec spec = {
-        svc,  r->operation, region, params, r->a ? r->a->use : &s->cr.creds,
-        lane, on_cancel};
+    if (s->is_draining) {
+        note_req(s, r);
+        req_free(r);
+        return;
+    }
+    /* AssumeRole (first or renewing) runs as the caller */
+    const struct ct_credentials *creds =
+        r->a && r->step != STEP_REFRESH_ROLE ? r->a->use : &s->cr.creds;
+    struct aws_call_spec spec = {svc,   r->operation, region,   params,
+                                 creds, lane,         on_cancel};
     if (aws_call_start(s->client, &spec, on_done, r, &e) != 0) {
         set_fatal(s, &e);
         req_free(r);
@@ -308,45 +414,181 @@ static void account_calls(struct account *a)
           s->home, NULL, lane);
 }
 
+/* Queues the member role's AssumeRole (step: first or renewing). */
+static void assume_role_start(struct account *a, enum step step)
+{
+    struct scan *s = a->s;
+    char params[1024], enc[512], arn[300];
+    struct ct_error e = CT_ERROR_INIT;
+    snprintf(arn, sizeof(arn), "arn:%s:iam::%s:role/%s", s->partition, a->id,
+             s->opt->role_name ? s->opt->role_name : SCAN_DEFAULT_ROLE);
+    if (aws_urlencode(enc, sizeof(enc), arn, &e) != 0) {
+        set_fatal(s, &e);
+        return;
+    }
+    int n = snprintf(params, sizeof(params),
+                     "&RoleArn=%s&RoleSessionName=%s&DurationSeconds=%d", enc,
+                     SESSION_NAME, ROLE_DURATION);
+    if (s->opt->external_id && *s->opt->external_id) {
+        if (aws_urlencode(enc, sizeof(enc), s->opt->external_id, &e)) {
+            set_fatal(s, &e);
+            return;
+        }
+        snprintf(params + n, sizeof(params) - (size_t)n, "&ExternalId=%s", enc);
+    }
+    start(s, req_new(s, a, step, "AssumeRole", NULL), AWS_STS, s->home, params,
+          a->id);
+}
+
 static void account_begin(struct account *a)
 {
     struct scan *s = a->s;
     a->started = 1;
     s->n_active++;
-    if (a->is_caller) {
-        a->use = &s->cr.creds;
+    /* the caller's account uses the caller's credentials; AssumeRole runs
+     * as the caller too */
+    a->use = &s->cr.creds;
+    if (a->is_caller)
         account_calls(a);
+    else
+        assume_role_start(a, STEP_ASSUME_ROLE);
+    account_settle(a);
+}
+
+/* ---- renewal of temporary credentials ---- */
+
+/* Records that the credentials of account id (or the caller's, for every
+ * account) could not be renewed: accounts/<id>/errors/<operation>.json. */
+static void record_refresh_error(struct scan *s, struct account *a,
+                                 const char *id, const char *operation,
+                                 const char *code, const char *message)
+{
+    struct req r;
+    struct aws_result res;
+    memset(&r, 0, sizeof(r));
+    memset(&res, 0, sizeof(res));
+    r.s = s;
+    r.a = a;
+    snprintf(r.operation, sizeof(r.operation), "%s", operation);
+    snprintf(res.code, sizeof(res.code), "%s", code);
+    snprintf(res.message, sizeof(res.message),
+             "the %s credentials could not be renewed before they expire; "
+             "later calls for this account may fail: %s",
+             a ? "member role's" : "caller's", message);
+    res.attempts = 1;
+    if (!a) {
+        /* not bound to one account: recorded under the caller's */
+        struct account tmp;
+        memset(&tmp, 0, sizeof(tmp));
+        snprintf(tmp.id, sizeof(tmp.id), "%s", id);
+        r.a = &tmp;
+        record_error(s, &r, CT_MEMBER_ACCOUNT_OP_ERROR, &res);
+        return;
+    }
+    record_error(s, &r, CT_MEMBER_ACCOUNT_OP_ERROR, &res);
+}
+
+/*
+ * The caller's credentials, resolved again through the chain (SSO portal,
+ * IMDS, container, web identity, credential_process, or AssumeRole for a
+ * role profile, which runs a nested aws_client_run). The new keys replace
+ * the old ones in place: queued calls and retries hold a pointer to
+ * s->cr.creds and sign when they are sent.
+ */
+static void refresh_caller(struct scan *s, time_t now)
+{
+    struct creds_result r = CREDS_RESULT_INIT;
+    struct ct_error e = CT_ERROR_INIT;
+    s->is_refreshing_caller = 1;
+    int rc = creds_resolve(&r, &s->cro, &e);
+    s->is_refreshing_caller = 0;
+    if (rc == 0 && r.creds.expiration != 0 &&
+        r.creds.expiration - REFRESH_MARGIN <= now) {
+        /* the source hands out nothing fresher yet: keep the old ones */
+        s->caller_retry_at = now + REFRESH_RETRY;
+    }
+    if (rc == 0) {
+        ct_credentials_release(&s->cr.creds);
+        s->cr.creds = r.creds;
+        r.creds = (struct ct_credentials)CT_CREDENTIALS_INIT;
+        s->refreshes++;
+        char line[160], when[CT_ISO_TIME_MAX] = "never";
+        if (s->cr.creds.expiration)
+            ct_time_format_utc(when, s->cr.creds.expiration);
+        snprintf(line, sizeof(line),
+                 "credentials renewed: caller (%s), now expire %s",
+                 s->cr.creds.provider ? s->cr.creds.provider : "unknown", when);
+        on_log(s, line);
     } else {
-        char params[1024], enc[512], arn[300];
-        struct ct_error e = CT_ERROR_INIT;
-        snprintf(arn, sizeof(arn), "arn:%s:iam::%s:role/%s", s->partition,
-                 a->id,
-                 s->opt->role_name ? s->opt->role_name : SCAN_DEFAULT_ROLE);
-        if (aws_urlencode(enc, sizeof(enc), arn, &e) != 0) {
-            set_fatal(s, &e);
-        } else {
-            int n = snprintf(params, sizeof(params),
-                             "&RoleArn=%s&RoleSessionName=%s"
-                             "&DurationSeconds=%d",
-                             enc, SESSION_NAME, ROLE_DURATION);
-            if (s->opt->external_id && *s->opt->external_id) {
-                if (aws_urlencode(enc, sizeof(enc), s->opt->external_id, &e))
-                    set_fatal(s, &e);
-                else
-                    snprintf(params + n, sizeof(params) - (size_t)n,
-                             "&ExternalId=%s", enc);
-            }
-            a->use = &s->cr.creds; /* AssumeRole runs as the caller */
-            start(s, req_new(s, a, STEP_ASSUME_ROLE, "AssumeRole", NULL),
-                  AWS_STS, s->home, params, a->id);
+        s->caller_retry_at = now + REFRESH_RETRY;
+        if (!s->has_caller_refresh_failed && !(s->opt->stop && *s->opt->stop)) {
+            s->has_caller_refresh_failed = 1;
+            record_refresh_error(s, NULL, s->caller_account,
+                                 "RefreshCredentials", "CredentialsNotRenewed",
+                                 e.message);
         }
     }
-    account_settle(a);
+    creds_result_release(&r);
+}
+
+static void refresh_due(struct scan *s)
+{
+    time_t now = time(NULL);
+    if (s->is_refreshing_caller)
+        return; /* a nested run inside refresh_caller */
+    if (s->cr.creds.expiration &&
+        now >= s->cr.creds.expiration - REFRESH_MARGIN &&
+        now >= s->caller_retry_at)
+        refresh_caller(s, now);
+    for (size_t i = 0; i < s->next_account && i < s->n_accounts; i++) {
+        struct account *a = s->accounts[i];
+        if (a->use != &a->creds || a->is_refreshing || a->has_refresh_failed ||
+            !a->creds.expiration || now < a->creds.expiration - REFRESH_MARGIN)
+            continue;
+        a->is_refreshing = 1;
+        assume_role_start(a, STEP_REFRESH_ROLE);
+    }
+}
+
+static void on_refresh_role(struct req *r, struct aws_result *res)
+{
+    struct account *a = r->a;
+    struct ct_credentials c = CT_CREDENTIALS_INIT;
+    struct ct_error e = CT_ERROR_INIT;
+    a->is_refreshing = 0;
+    if (res->ok && awsxml_assume_role(&c, res->body, res->body_len, &e) != 0) {
+        res->ok = 0;
+        snprintf(res->code, sizeof(res->code), "InvalidResponse");
+        snprintf(res->message, sizeof(res->message), "%s", e.message);
+    }
+    if (res->body)
+        OPENSSL_cleanse(res->body, res->body_len);
+    if (!res->ok) {
+        a->has_refresh_failed = 1;
+        record_refresh_error(r->s, a, a->id, "AssumeRole", res->code,
+                             res->message);
+        return;
+    }
+    if (a->use == &a->creds) {
+        /* in place: queued calls of the account hold &a->creds */
+        ct_credentials_release(&a->creds);
+        a->creds = c;
+        r->s->refreshes++;
+        char line[160], when[CT_ISO_TIME_MAX];
+        ct_time_format_utc(when, a->creds.expiration);
+        snprintf(line, sizeof(line),
+                 "credentials renewed: account %s (AssumeRole), now expire "
+                 "%s",
+                 a->id, when);
+        on_log(r->s, line);
+    } else {
+        ct_credentials_release(&c);
+    }
 }
 
 static void start_next_accounts(struct scan *s)
 {
-    while (!s->fatal && s->n_active < s->max_active &&
+    while (!s->fatal && !s->is_draining && s->n_active < s->max_active &&
            s->next_account < s->n_accounts)
         account_begin(s->accounts[s->next_account++]);
 }
@@ -686,6 +928,8 @@ static void add_org_accounts(struct scan *s)
             continue;
         if (in_list(id, o->exclude, o->n_exclude))
             continue;
+        if (in_list(id, o->resume_done, o->n_resume_done))
+            continue; /* --resume: collected before */
         if (add_account(s, id, strcmp(id, s->caller_account) == 0) != 0) {
             struct ct_error e = CT_ERROR_INIT;
             ct_error_set(&e, CT_ENOMEM, "out of memory");
@@ -786,6 +1030,9 @@ static void on_done(void *ctx, struct aws_result *res)
         break;
     case STEP_DESCRIBE_ORG:
         on_describe_org(r, res);
+        break;
+    case STEP_REFRESH_ROLE:
+        on_refresh_role(r, res);
         break;
     }
     req_free(r);
@@ -893,6 +1140,33 @@ static json_t *string_list(const char *const *v, size_t n)
     return a;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The not_collected entries sorted by account and region (new ref). */
+static json_t *not_collected_list(const struct scan *s)
+{
+    json_t *out = json_array();
+    size_t n = json_object_size(s->not_collected), i = 0;
+    const char **keys = n ? calloc(n, sizeof(*keys)) : NULL;
+    const char *k;
+    json_t *v;
+    if (!out || (n && !keys)) {
+        free(keys);
+        json_decref(out);
+        return NULL;
+    }
+    json_object_foreach(s->not_collected, k, v) keys[i++] = k;
+    if (n > 1)
+        qsort(keys, n, sizeof(*keys), cmp_str);
+    for (i = 0; i < n; i++)
+        json_array_append(out, json_object_get(s->not_collected, keys[i]));
+    free(keys);
+    return out;
+}
+
 static int build_manifest(json_t **out, struct scan *s, time_t started,
                           time_t ended, struct ct_error *err)
 {
@@ -910,35 +1184,41 @@ static int build_manifest(json_t **out, struct scan *s, time_t started,
         o->concurrency > 0 ? o->concurrency : SCAN_DEFAULT_CONCURRENCY);
     if (opts && o->endpoint_url)
         json_object_set_new(opts, "endpoint_url", json_string(o->endpoint_url));
+    json_t *nc = not_collected_list(s);
     json_t *m =
-        opts ? json_pack("{s:s,s:i,s:{s:s,s:s},s:s,s:s,s:b,s:s,s:O,s:o,s:[]}",
-                         "format", CT_SNAPSHOT_FORMAT, "format_version",
-                         CT_SNAPSHOT_VERSION, "collector", "name", "ctcollect",
-                         "version", "0.1.0", "started_at", t0, "ended_at", t1,
-                         "complete", 1, "partition", s->partition, "caller",
-                         s->caller, "options", opts, "not_collected")
-             : NULL;
+        opts && nc
+            ? json_pack("{s:s,s:i,s:{s:s,s:s},s:s,s:s,s:b,s:s,s:O,s:o,s:o}",
+                        "format", CT_SNAPSHOT_FORMAT, "format_version",
+                        CT_SNAPSHOT_VERSION, "collector", "name", "ctcollect",
+                        "version", "0.1.0", "started_at", t0, "ended_at", t1,
+                        "complete", !s->is_draining, "partition", s->partition,
+                        "caller", s->caller, "options", opts, "not_collected",
+                        nc)
+            : NULL;
+    if (!m && !opts)
+        json_decref(nc);
+    if (!m && opts && !nc)
+        json_decref(opts);
     if (!m)
         return ct_error_set(err, CT_ENOMEM, "cannot build the manifest");
     *out = m;
     return 0;
 }
 
-int scan_run(json_t **manifest, struct scan_summary *summary,
-             struct snapwriter *w, const struct scan_options *opt,
-             struct ct_error *err)
+/*
+ * Common start of scan_run and scan_whoami: the client, the credentials,
+ * the home region and partition, and the caller's GetCallerIdentity (in
+ * s->caller).
+ */
+static int scan_setup(struct scan *s, const struct scan_options *opt,
+                      struct ct_error *err)
 {
-    struct scan s;
     struct sync_identity si;
-    int rc = 0;
-    time_t started = time(NULL);
-
-    memset(&s, 0, sizeof(s));
+    int rc;
     memset(&si, 0, sizeof(si));
-    s.opt = opt;
-    s.w = w;
-    s.cr = (struct creds_result)CREDS_RESULT_INIT;
-    clock_gettime(CLOCK_MONOTONIC, &s.t0);
+    s->opt = opt;
+    s->cr = (struct creds_result)CREDS_RESULT_INIT;
+    clock_gettime(CLOCK_MONOTONIC, &s->t0);
     struct aws_client_options co = {
         opt->endpoint_url,
         opt->concurrency > 0 ? opt->concurrency : SCAN_DEFAULT_CONCURRENCY,
@@ -948,39 +1228,46 @@ int scan_run(json_t **manifest, struct scan_summary *summary,
         opt->transport,
         on_log,
         on_tick,
-        &s,
-        opt->stop};
-    s.max_active = (size_t)co.concurrency < 4 ? 4 : (size_t)co.concurrency;
-    rc = aws_client_new(&s.client, &co, err);
+        s,
+        &s->hard_stop};
+    s->max_active = (size_t)co.concurrency < 4 ? 4 : (size_t)co.concurrency;
+    rc = aws_client_new(&s->client, &co, err);
     if (rc)
         goto done;
     /* a provisional home region for role_arn profiles; fixed below */
-    snprintf(s.home, sizeof(s.home), "%s",
+    snprintf(s->home, sizeof(s->home), "%s",
              opt->n_regions ? opt->regions[0] : "us-east-1");
-    struct creds_options cro;
-    memset(&cro, 0, sizeof(cro));
-    cro.profile = opt->profile;
-    cro.assume_role = assume_role_sync;
-    cro.assume_role_ctx = &s;
-    cro.warn = opt->warn;
-    cro.warn_ctx = opt->cb_ctx;
-    rc = creds_resolve(&s.cr, &cro, err);
+    struct creds_options *cro = &s->cro;
+    memset(cro, 0, sizeof(*cro));
+    cro->profile = opt->profile;
+    cro->assume_role = assume_role_sync;
+    cro->assume_role_ctx = s;
+    cro->warn = opt->warn;
+    cro->warn_ctx = opt->cb_ctx;
+    cro->http = opt->creds_http ? opt->creds_http : creds_http_curl;
+    cro->http_ctx = opt->creds_http ? opt->creds_http_ctx : NULL;
+    cro->sts_endpoint_url = opt->endpoint_url;
+    /* the first resolution runs before any call: no renewal inside it */
+    s->is_refreshing_caller = 1;
+    rc = creds_resolve(&s->cr, cro, err);
+    s->is_refreshing_caller = 0;
     if (rc) {
         if (rc != CT_EINVAL || !(opt->stop && *opt->stop))
             rc = CT_EAUTH;
         goto done;
     }
-    const char *home = creds_default_region(NULL, s.cr.region);
+    const char *home = creds_default_region(NULL, s->cr.region);
     if (home && ct_valid_region(home))
-        snprintf(s.home, sizeof(s.home), "%s", home);
-    snprintf(s.partition, sizeof(s.partition), "%s",
-             ct_region_partition(s.home));
+        snprintf(s->home, sizeof(s->home), "%s", home);
+    snprintf(s->partition, sizeof(s->partition), "%s",
+             ct_region_partition(s->home));
 
-    struct aws_call_spec spec = {
-        AWS_STS, "GetCallerIdentity", s.home, NULL, &s.cr.creds, "setup", NULL};
-    rc = aws_call_start(s.client, &spec, on_sync_identity, &si, err);
+    struct aws_call_spec spec = {AWS_STS, "GetCallerIdentity", s->home,
+                                 NULL,    &s->cr.creds,        "setup",
+                                 NULL};
+    rc = aws_call_start(s->client, &spec, on_sync_identity, &si, err);
     if (!rc)
-        rc = aws_client_run(s.client, &si.done, err);
+        rc = aws_client_run(s->client, &si.done, err);
     if (rc)
         goto done;
     if (!si.res.ok) {
@@ -988,25 +1275,111 @@ int scan_run(json_t **manifest, struct scan_summary *summary,
                           si.res.code, si.res.message);
         goto done;
     }
-    s.caller = si.j;
+    s->caller = si.j;
     si.j = NULL;
-    const char *acct = json_string_value(json_object_get(s.caller, "Account"));
-    const char *arn = json_string_value(json_object_get(s.caller, "Arn"));
+    const char *acct = json_string_value(json_object_get(s->caller, "Account"));
+    const char *arn = json_string_value(json_object_get(s->caller, "Arn"));
     if (!acct || !ct_valid_account_id(acct)) {
         rc = ct_error_set(err, CT_EAUTH, "GetCallerIdentity: no account id");
         goto done;
     }
-    snprintf(s.caller_account, sizeof(s.caller_account), "%s", acct);
+    snprintf(s->caller_account, sizeof(s->caller_account), "%s", acct);
+    if (opt->resume_caller && strcmp(opt->resume_caller, acct) != 0) {
+        rc = ct_error_set(err, CT_EAUTH,
+                          "the snapshot was collected as account %s, these "
+                          "credentials are account %s: --resume needs the "
+                          "same caller",
+                          opt->resume_caller, acct);
+        goto done;
+    }
     if (arn && strncmp(arn, "arn:", 4) == 0) {
         /* the caller's ARN names the partition for certain */
         size_t n = strcspn(arn + 4, ":");
-        if (n > 0 && n < sizeof(s.partition)) {
-            memcpy(s.partition, arn + 4, n);
-            s.partition[n] = '\0';
+        if (n > 0 && n < sizeof(s->partition)) {
+            memcpy(s->partition, arn + 4, n);
+            s->partition[n] = '\0';
         }
     }
+done:
+    json_decref(si.j);
+    return rc;
+}
 
-    if (opt->org) {
+static void scan_release(struct scan *s)
+{
+    /* first: the cancel callbacks of calls still queued see the accounts */
+    aws_client_free(s->client);
+    s->client = NULL;
+    json_decref(s->not_collected);
+    json_decref(s->caller);
+    json_decref(s->org_accounts);
+    for (size_t i = 0; i < s->n_accounts; i++)
+        account_free(s->accounts[i]);
+    free(s->accounts);
+    creds_result_release(&s->cr);
+}
+
+void scan_identity_release(struct scan_identity *id)
+{
+    if (!id)
+        return;
+    free(id->profile);
+    json_decref(id->caller);
+    *id = (struct scan_identity)SCAN_IDENTITY_INIT;
+}
+
+int scan_whoami(struct scan_identity *out, const struct scan_options *opt,
+                struct ct_error *err)
+{
+    struct scan s;
+    memset(&s, 0, sizeof(s));
+    int rc = scan_setup(&s, opt, err);
+    if (rc == 0) {
+        struct scan_identity id = SCAN_IDENTITY_INIT;
+        id.provider = s.cr.creds.provider ? s.cr.creds.provider : "unknown";
+        id.expiration = s.cr.creds.expiration;
+        snprintf(id.region, sizeof(id.region), "%s", s.home);
+        if (s.cr.profile) {
+            id.profile = strdup(s.cr.profile);
+            if (!id.profile)
+                rc = ct_error_set(err, CT_ENOMEM, "out of memory");
+        }
+        id.caller = s.caller;
+        s.caller = NULL;
+        if (rc == 0)
+            *out = id;
+        else
+            scan_identity_release(&id);
+    }
+    scan_release(&s);
+    return rc;
+}
+
+int scan_run(json_t **manifest, struct scan_summary *summary,
+             struct snapwriter *w, const struct scan_options *opt,
+             struct ct_error *err)
+{
+    struct scan s;
+    int rc = 0;
+    time_t started = time(NULL);
+
+    memset(&s, 0, sizeof(s));
+    s.w = w;
+    rc = scan_setup(&s, opt, err);
+    if (rc)
+        goto done;
+
+    if (opt->is_resume && !opt->resume_org) {
+        /* the organization was read: only the accounts left to collect */
+        for (size_t i = 0; i < opt->n_resume_accounts; i++) {
+            const char *id = opt->resume_accounts[i];
+            if (add_account(&s, id, strcmp(id, s.caller_account) == 0) != 0) {
+                rc = ct_error_set(err, CT_ENOMEM, "out of memory");
+                goto done;
+            }
+        }
+        start_next_accounts(&s);
+    } else if (opt->org) {
         s.org_accounts = json_array();
         if (!s.org_accounts) {
             rc = ct_error_set(err, CT_ENOMEM, "out of memory");
@@ -1024,7 +1397,26 @@ int scan_run(json_t **manifest, struct scan_summary *summary,
         }
         start_next_accounts(&s);
     }
+    s.is_scanning = 1;
     rc = aws_client_run(s.client, NULL, err);
+    if (s.is_draining) {
+        if (opt->stop && *opt->stop >= 2) {
+            rc = ct_error_reset(err, CT_EINVAL, "interrupted twice");
+            goto done;
+        }
+        /* the deadline passed: calls still queued or under way are
+         * dropped (their cancel callbacks list them), and so are the
+         * accounts never started */
+        ct_error_clear(err);
+        rc = 0;
+        aws_client_stats(&s.last_stats, s.client);
+        aws_client_free(s.client);
+        s.client = NULL;
+        for (size_t i = s.next_account; i < s.n_accounts; i++)
+            note_not_collected(&s, s.accounts[i]->id, NULL,
+                               "interrupted before the account was scanned");
+        summary->is_interrupted = 1;
+    }
     if (rc)
         goto done;
     if (s.fatal) {
@@ -1043,13 +1435,6 @@ int scan_run(json_t **manifest, struct scan_summary *summary,
     for (size_t i = 0; i < s.n_accounts; i++)
         summary->accounts_scanned += s.accounts[i]->has_trails != 0;
 done:
-    json_decref(si.j);
-    json_decref(s.caller);
-    json_decref(s.org_accounts);
-    for (size_t i = 0; i < s.n_accounts; i++)
-        account_free(s.accounts[i]);
-    free(s.accounts);
-    aws_client_free(s.client);
-    creds_result_release(&s.cr);
+    scan_release(&s);
     return rc;
 }

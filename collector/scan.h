@@ -12,10 +12,12 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "collector/aws.h"
+#include "collector/credentials.h"
 #include "collector/snapwriter.h"
 #include "core/error.h"
 #include "core/snapshot.h"
@@ -52,6 +54,19 @@ struct scan_options {
     aws_log_fn warn;                  /* credential warnings; may be NULL */
     void *cb_ctx;
     volatile sig_atomic_t *stop; /* set by a signal handler */
+    /* --resume: scan only resume_accounts (their old members dropped) or,
+     * with resume_org, list the organization again and scan every account
+     * not in resume_done; the caller must be resume_caller. */
+    int is_resume;
+    int resume_org;
+    const char *const *resume_accounts;
+    size_t n_resume_accounts;
+    const char *const *resume_done;
+    size_t n_resume_done;
+    const char *resume_caller;
+    /* HTTP of the network credential providers; NULL: libcurl easy */
+    creds_http_fn creds_http;
+    void *creds_http_ctx;
 };
 
 struct scan_summary {
@@ -60,21 +75,50 @@ struct scan_summary {
     struct scan_progress final;
     size_t accounts_scanned; /* accounts with at least one DescribeTrails */
     size_t trails_files;     /* describe-trails.json members */
+    int is_interrupted; /* SIGINT/SIGTERM: the manifest says complete: false */
 };
 
 #define SCAN_SUMMARY_INIT                                                      \
     {                                                                          \
-        {0}, {0}, {0, 0, 0, 0, 0, 0, 0.0}, 0, 0                                \
+        {0}, {0}, {0, 0, 0, 0, 0, 0, 0.0}, 0, 0, 0                             \
     }
 
 /*
  * Runs the collection into w and builds the manifest without "files"
  * (*manifest, owned: json_decref). Returns 0 when the caller could be
  * identified and the scan ran (recorded errors included), CT_EAUTH when no
- * credentials or the caller identity failed, CT_EINVAL when interrupted.
+ * credentials or the caller identity failed, CT_EINVAL when interrupted
+ * before the scan started or twice (*opt->stop >= 2). An interrupt during
+ * the scan (*opt->stop == 1) stops new calls, lets those under way finish
+ * (10 s at most), and returns 0 with summary->is_interrupted set and a
+ * manifest saying "complete": false and listing "not_collected".
  */
 int scan_run(json_t **manifest, struct scan_summary *summary,
              struct snapwriter *w, const struct scan_options *opt,
              struct ct_error *err);
+
+/* Who the credentials are: what scan_whoami fills. */
+struct scan_identity {
+    const char *provider; /* static name of the provider that answered */
+    char *profile;        /* owned; NULL for the environment and others */
+    char region[CT_REGION_MAX + 1]; /* region of the STS call */
+    time_t expiration;              /* 0: the credentials do not expire */
+    json_t *caller;                 /* owned: {"UserId","Account","Arn"} */
+};
+
+#define SCAN_IDENTITY_INIT                                                     \
+    {                                                                          \
+        NULL, NULL, {0}, 0, NULL                                               \
+    }
+
+void scan_identity_release(struct scan_identity *id);
+
+/*
+ * Resolves the credentials as scan_run does and calls GetCallerIdentity,
+ * nothing else. Fills out (release with scan_identity_release); CT_EAUTH
+ * when no credentials or the call failed. Never exposes a secret.
+ */
+int scan_whoami(struct scan_identity *out, const struct scan_options *opt,
+                struct ct_error *err);
 
 #endif

@@ -4,6 +4,8 @@
  */
 #include "collector/snapwriter.h"
 
+#include <signal.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include <archive.h>
+#include <dirent.h>
 #include <archive_entry.h>
 
 #include "core/hash.h"
@@ -32,7 +35,24 @@ struct member {
 struct snapwriter {
     struct member *members;
     size_t n_members, cap;
+    const volatile sig_atomic_t *abort_flag; /* may be NULL */
+    int abort_level;
 };
+
+void snapwriter_set_abort(struct snapwriter *w,
+                          const volatile sig_atomic_t *flag, int level)
+{
+    w->abort_flag = flag;
+    w->abort_level = level;
+}
+
+/* CT_EINVAL once the abort flag reached its level (a second Ctrl-C). */
+static int check_abort(const struct snapwriter *w, struct ct_error *err)
+{
+    if (w->abort_flag && *w->abort_flag >= w->abort_level)
+        return ct_error_set(err, CT_EINVAL, "interrupted");
+    return 0;
+}
 
 int snapwriter_new(struct snapwriter **out, struct ct_error *err)
 {
@@ -312,11 +332,14 @@ static int commit_dir(struct snapwriter *w, const char *output,
                             strerror(errno));
     chmod(tmp, 0755);
     for (size_t i = 0; i < w->n_members && !rc; i++)
-        rc = write_file(tmp, w->members[i].path, w->members[i].data,
-                        w->members[i].len, err);
+        if (!(rc = check_abort(w, err)))
+            rc = write_file(tmp, w->members[i].path, w->members[i].data,
+                            w->members[i].len, err);
     if (!rc)
         rc = write_file(tmp, CT_SNAPSHOT_MANIFEST, manifest, strlen(manifest),
                         err);
+    if (!rc)
+        rc = check_abort(w, err);
     if (!rc) {
         char final[4096 + 1100];
         snprintf(final, sizeof(final), "%s/%s", dir, base);
@@ -402,8 +425,11 @@ static int commit_archive(struct snapwriter *w, const char *output,
         goto done;
     }
     for (size_t i = 0; i < w->n_members && !rc; i++)
-        rc = add_entry(a, e, w->members[i].path, w->members[i].data,
-                       w->members[i].len, mtime, err);
+        if (!(rc = check_abort(w, err)))
+            rc = add_entry(a, e, w->members[i].path, w->members[i].data,
+                           w->members[i].len, mtime, err);
+    if (!rc)
+        rc = check_abort(w, err);
     if (!rc)
         rc = add_entry(a, e, CT_SNAPSHOT_MANIFEST, manifest, strlen(manifest),
                        mtime, err);
@@ -424,6 +450,8 @@ static int commit_archive(struct snapwriter *w, const char *output,
         goto done;
     }
     fd = -1;
+    if ((rc = check_abort(w, err)) != 0)
+        goto done;
     if (rename(tmp, final) != 0) {
         rc = ct_error_set(err, CT_EIO, "cannot create '%s': %s", output,
                           strerror(errno));
@@ -464,5 +492,222 @@ int snapwriter_commit(struct snapwriter *w, const char *output,
         rc = commit_archive(w, output, kind, text, mtime, err);
 done:
     free(text);
+    return rc;
+}
+
+/* ---- reading a snapshot back (--resume) ---- */
+
+#define SNAPWRITER_LOAD_MAX_MEMBER (64 * 1024 * 1024)
+
+static int load_dir(struct snapwriter *w, const char *root, const char *rel,
+                    int depth, struct ct_error *err)
+{
+    char path[4096 + 2048];
+    int rc = 0;
+    snprintf(path, sizeof(path), "%s%s%s", root, *rel ? "/" : "", rel);
+    DIR *d = opendir(path);
+    if (!d)
+        return ct_error_set(err, CT_EIO, "cannot read '%s': %s", path,
+                            strerror(errno));
+    if (depth > 16) {
+        closedir(d);
+        return ct_error_set(err, CT_EPARSE, "'%s' is nested too deep", path);
+    }
+    struct dirent *de;
+    while (!rc && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        char child[2048], full[4096 + 2048];
+        int len = snprintf(child, sizeof(child), "%s%s%s", rel, *rel ? "/" : "",
+                           de->d_name);
+        if (len < 0 || (size_t)len >= sizeof(child)) {
+            rc = ct_error_set(err, CT_ELIMIT, "path too long under '%s'", root);
+            break;
+        }
+        snprintf(full, sizeof(full), "%s/%s", root, child);
+        struct stat st;
+        if (lstat(full, &st) != 0) {
+            rc = ct_error_set(err, CT_EIO, "cannot read '%s': %s", full,
+                              strerror(errno));
+        } else if (S_ISDIR(st.st_mode)) {
+            rc = load_dir(w, root, child, depth + 1, err);
+        } else if (S_ISREG(st.st_mode)) {
+            if (st.st_size > SNAPWRITER_LOAD_MAX_MEMBER) {
+                rc = ct_error_set(err, CT_ELIMIT, "'%s' is too large", full);
+                break;
+            }
+            FILE *f = fopen(full, "rb");
+            char *buf = malloc((size_t)st.st_size + 1);
+            size_t n = f && buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
+            if (!f || !buf || n != (size_t)st.st_size)
+                rc = ct_error_set(err, CT_EIO, "cannot read '%s'", full);
+            else
+                rc = snapwriter_add(w, child, buf, n, err);
+            free(buf);
+            if (f)
+                fclose(f);
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+static int load_archive(struct snapwriter *w, const char *path,
+                        struct ct_error *err)
+{
+    struct archive *a = archive_read_new();
+    struct archive_entry *e;
+    char *buf = NULL;
+    int rc = 0;
+    if (!a)
+        return ct_error_set(err, CT_ENOMEM, "out of memory");
+    archive_read_support_filter_all(a);
+    archive_read_support_format_tar(a);
+    if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
+        rc = ct_error_set(err, CT_EIO, "cannot read '%s': %s", path,
+                          archive_error_string(a));
+        goto done;
+    }
+    for (;;) {
+        int r = archive_read_next_header(a, &e);
+        if (r == ARCHIVE_EOF)
+            break;
+        if (r != ARCHIVE_OK) {
+            rc = ct_error_set(err, CT_EPARSE, "cannot read '%s': %s", path,
+                              archive_error_string(a));
+            goto done;
+        }
+        if (archive_entry_filetype(e) != AE_IFREG)
+            continue;
+        la_int64_t size = archive_entry_size(e);
+        if (size < 0 || size > SNAPWRITER_LOAD_MAX_MEMBER) {
+            rc = ct_error_set(err, CT_ELIMIT, "'%s': member too large", path);
+            goto done;
+        }
+        const char *name = archive_entry_pathname(e);
+        if (name && strncmp(name, "./", 2) == 0)
+            name += 2;
+        buf = malloc((size_t)size + 1);
+        if (!buf) {
+            rc = ct_error_set(err, CT_ENOMEM, "out of memory");
+            goto done;
+        }
+        if (archive_read_data(a, buf, (size_t)size) != (la_ssize_t)size) {
+            rc = ct_error_set(err, CT_EPARSE, "cannot read '%s': %s", path,
+                              archive_error_string(a));
+            goto done;
+        }
+        rc = snapwriter_add(w, name ? name : "", buf, (size_t)size, err);
+        free(buf);
+        buf = NULL;
+        if (rc)
+            goto done;
+    }
+done:
+    free(buf);
+    archive_read_free(a);
+    return rc;
+}
+
+static const struct member *find_member(const struct snapwriter *w,
+                                        const char *path)
+{
+    for (size_t i = 0; i < w->n_members; i++)
+        if (strcmp(w->members[i].path, path) == 0)
+            return &w->members[i];
+    return NULL;
+}
+
+/* Every member matches its SHA256SUMS line, which matches the manifest. */
+static int load_verify(const struct snapwriter *t, const json_t *manifest,
+                       const char *path, struct ct_error *err)
+{
+    char hex[CT_SHA256_HEX_LEN + 1];
+    const struct member *sums = find_member(t, CT_SNAPSHOT_CHECKSUMS);
+    const char *want = json_string_value(
+        json_object_get(json_object_get(manifest, "checksums"), "sha256"));
+    size_t n_lines = 0;
+    int rc;
+    if (!sums || !want)
+        return ct_error_set(err, CT_EVERIFY, "'%s' has no checksums", path);
+    if ((rc = ct_sha256_hex(hex, sums->data, sums->len, err)) != 0)
+        return rc;
+    if (strcmp(hex, want) != 0)
+        return ct_error_set(err, CT_EVERIFY,
+                            "'%s': SHA256SUMS does not match the manifest",
+                            path);
+    const char *p = sums->data, *end = sums->data + sums->len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        char name[1024];
+        if (n < CT_SHA256_HEX_LEN + 3 ||
+            n - CT_SHA256_HEX_LEN - 2 >= sizeof(name))
+            return ct_error_set(err, CT_EVERIFY, "'%s': bad SHA256SUMS line",
+                                path);
+        memcpy(name, p + CT_SHA256_HEX_LEN + 2, n - CT_SHA256_HEX_LEN - 2);
+        name[n - CT_SHA256_HEX_LEN - 2] = '\0';
+        const struct member *m = find_member(t, name);
+        if (!m)
+            return ct_error_set(err, CT_EVERIFY, "'%s': '%s' is missing", path,
+                                name);
+        if ((rc = ct_sha256_hex(hex, m->data, m->len, err)) != 0)
+            return rc;
+        if (memcmp(hex, p, CT_SHA256_HEX_LEN) != 0)
+            return ct_error_set(err, CT_EVERIFY, "'%s': '%s' has changed", path,
+                                name);
+        n_lines++;
+        p += n + 1;
+    }
+    if (n_lines + 2 != t->n_members)
+        return ct_error_set(err, CT_EVERIFY,
+                            "'%s': members not listed in SHA256SUMS", path);
+    return 0;
+}
+
+int snapwriter_load(struct snapwriter *w, json_t **manifest, const char *path,
+                    int (*keep)(void *ctx, const char *path), void *ctx,
+                    struct ct_error *err)
+{
+    struct snapwriter *t = NULL;
+    json_t *m = NULL;
+    struct stat st;
+    int rc = snapwriter_new(&t, err);
+    if (rc)
+        return rc;
+    if (stat(path, &st) != 0) {
+        rc = ct_error_set(err, CT_EIO, "cannot read '%s': %s", path,
+                          strerror(errno));
+        goto done;
+    }
+    rc = S_ISDIR(st.st_mode) ? load_dir(t, path, "", 0, err)
+                             : load_archive(t, path, err);
+    if (rc)
+        goto done;
+    const struct member *mm = find_member(t, CT_SNAPSHOT_MANIFEST);
+    m = mm ? json_loadb(mm->data, mm->len, 0, NULL) : NULL;
+    if (!json_is_object(m)) {
+        rc = ct_error_set(err, CT_EPARSE, "'%s' has no valid manifest.json",
+                          path);
+        goto done;
+    }
+    rc = load_verify(t, m, path, err);
+    if (rc)
+        goto done;
+    for (size_t i = 0; i < t->n_members && !rc; i++) {
+        const struct member *x = &t->members[i];
+        if (strcmp(x->path, CT_SNAPSHOT_MANIFEST) == 0 ||
+            strcmp(x->path, CT_SNAPSHOT_CHECKSUMS) == 0 ||
+            (keep && !keep(ctx, x->path)))
+            continue;
+        rc = snapwriter_add(w, x->path, x->data, x->len, err);
+    }
+    if (rc == 0 && manifest) {
+        *manifest = m;
+        m = NULL;
+    }
+done:
+    json_decref(m);
+    snapwriter_free(t);
     return rc;
 }

@@ -7,6 +7,7 @@
 #ifndef CT_COLLECTOR_SNAPWRITER_H
 #define CT_COLLECTOR_SNAPWRITER_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -30,6 +31,11 @@ int snapwriter_add_json(struct snapwriter *w, const char *path, const json_t *j,
 
 size_t snapwriter_count(const struct snapwriter *w);
 
+/* Makes commit stop, remove its temporary file or directory and fail with
+ * CT_EINVAL once *flag >= level (a signal handler's flag; borrowed). */
+void snapwriter_set_abort(struct snapwriter *w,
+                          const volatile sig_atomic_t *flag, int level);
+
 /* 1 if path is already a member (linear: for tests and rare checks). */
 int snapwriter_has(const struct snapwriter *w, const char *path);
 
@@ -43,6 +49,17 @@ enum snapwriter_kind {
     SNAPWRITER_TAR_XZ
 };
 int snapwriter_kind(enum snapwriter_kind *out, const char *output,
+                    struct ct_error *err);
+
+/*
+ * Reads an existing snapshot (directory or tar archive, any compression)
+ * back: checks every member against SHA256SUMS and SHA256SUMS against the
+ * manifest (CT_EVERIFY), then adds to w the members keep(ctx, path) accepts
+ * (all when keep is NULL), never manifest.json or SHA256SUMS. *manifest
+ * gets the old manifest (owned: json_decref).
+ */
+int snapwriter_load(struct snapwriter *w, json_t **manifest, const char *path,
+                    int (*keep)(void *ctx, const char *path), void *ctx,
                     struct ct_error *err);
 
 /*

@@ -11,3 +11,8 @@ if(TARGET test_credentials AND CT_HAVE_INIH_RUNTIME_OPTIONS)
     target_compile_definitions(test_credentials PRIVATE
         CT_HAVE_INIH_RUNTIME_OPTIONS=1)
 endif()
+if(TARGET ct_collector_auth)
+    ct_unit_test(test_creds_remote
+        SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_creds_remote.c
+        LIBS ct_collector_auth PkgConfig::JANSSON)
+endif()

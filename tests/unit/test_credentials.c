@@ -78,10 +78,18 @@ static int setup(void **state)
     make_temp(fx->config, sizeof(fx->config), fx->dir, "config");
     make_temp(fx->credentials, sizeof(fx->credentials), fx->dir, "credentials");
     make_temp(fx->script, sizeof(fx->script), fx->dir, "process");
-    static const char *const vars[] = {
-        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN", "AWS_PROFILE",
-        "AWS_REGION",        "AWS_DEFAULT_REGION"};
+    static const char *const vars[] = {"AWS_ACCESS_KEY_ID",
+                                       "AWS_SECRET_ACCESS_KEY",
+                                       "AWS_SESSION_TOKEN",
+                                       "AWS_PROFILE",
+                                       "AWS_REGION",
+                                       "AWS_DEFAULT_REGION",
+                                       "AWS_WEB_IDENTITY_TOKEN_FILE",
+                                       "AWS_ROLE_ARN",
+                                       "AWS_ROLE_SESSION_NAME",
+                                       "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                                       "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                                       "AWS_EC2_METADATA_DISABLED"};
     for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
         unsetenv(vars[i]);
     /* never the real ~/.aws */
@@ -574,7 +582,8 @@ static void test_credentials_process_timeout(void **state)
     assert_non_null(strstr(err.message, "did not finish within 300 ms"));
 }
 
-static void test_credentials_unsupported_sso(void **state)
+/* Network sources without an HTTP callback, and what stays unsupported. */
+static void test_credentials_unsupported_sources(void **state)
 {
     struct fixture *fx = *state;
     write_file(fx->config,
@@ -583,19 +592,32 @@ static void test_credentials_unsupported_sso(void **state)
                "[sso-session corp]\nsso_start_url = https://x/start\n"
                "[profile web]\nrole_arn = arn:aws:iam::1:role/W\n"
                "web_identity_token_file = /tmp/token\n"
-               "[profile ec2]\nrole_arn = arn:aws:iam::1:role/E\n"
-               "credential_source = Ec2InstanceMetadata\n",
+               "[profile webless]\nweb_identity_token_file = /tmp/token\n"
+               "[profile mfa]\nrole_arn = arn:aws:iam::1:role/M\n"
+               "source_profile = base\nmfa_serial = arn:aws:iam::1:mfa/u\n"
+               "[profile both]\nrole_arn = arn:aws:iam::1:role/B\n"
+               "source_profile = base\ncredential_source = Environment\n"
+               "[profile badsrc]\nrole_arn = arn:aws:iam::1:role/B\n"
+               "credential_source = Laptop\n"
+               "[profile nosession]\nsso_session = missing\n"
+               "sso_account_id = 1\nsso_role_name = R\n",
                0600);
     const char *msg = resolve_error(fx, "dev", CT_EAUTH);
-    assert_string_equal(msg,
-                        "profile 'dev' uses sso_session, which ctcollect "
-                        "does not support yet; use credential_process = aws "
-                        "configure export-credentials --profile dev "
-                        "--format process");
-    msg = resolve_error(fx, "web", CT_EAUTH);
-    assert_non_null(strstr(msg, "profile 'web' uses web_identity_token_file"));
-    msg = resolve_error(fx, "ec2", CT_EAUTH);
-    assert_non_null(strstr(msg, "profile 'ec2' uses credential_source"));
+    assert_string_equal(msg, "profile 'dev' lacks one of sso_start_url, "
+                             "sso_region, sso_account_id, sso_role_name");
+    msg = resolve_error(fx, "web", CT_EINVAL);
+    assert_non_null(strstr(msg, "AssumeRoleWithWebIdentity, which this "
+                                "program cannot call"));
+    msg = resolve_error(fx, "webless", CT_EAUTH);
+    assert_non_null(strstr(msg, "web_identity_token_file but no role_arn"));
+    msg = resolve_error(fx, "mfa", CT_EAUTH);
+    assert_non_null(strstr(msg, "profile 'mfa' uses mfa_serial"));
+    msg = resolve_error(fx, "both", CT_EAUTH);
+    assert_non_null(strstr(msg, "both source_profile and credential_source"));
+    msg = resolve_error(fx, "badsrc", CT_EAUTH);
+    assert_non_null(strstr(msg, "credential_source 'Laptop' is not"));
+    msg = resolve_error(fx, "nosession", CT_EAUTH);
+    assert_non_null(strstr(msg, "no [sso-session missing]"));
 }
 
 static void test_credentials_missing_profile(void **state)
@@ -620,7 +642,12 @@ static void test_credentials_none_found(void **state)
     const char *msg = resolve_error(fx, NULL, CT_EAUTH);
     assert_non_null(strstr(msg, "no AWS credentials found; tried: "
                                 "environment (AWS_ACCESS_KEY_ID not set); "
-                                "profile 'default' (no credentials in it)"));
+                                "web identity (AWS_WEB_IDENTITY_TOKEN_FILE or "
+                                "AWS_ROLE_ARN not set); "
+                                "profile 'default' (no credentials in it); "
+                                "container (AWS_CONTAINER_CREDENTIALS_"
+                                "RELATIVE_URI and _FULL_URI not set); "
+                                "EC2 instance metadata (no answer)"));
     /* no options at all: the same chain with every default */
     struct creds_result r = CREDS_RESULT_INIT;
     struct ct_error err = CT_ERROR_INIT;
@@ -732,7 +759,7 @@ int main(void)
         T(test_credentials_process_failure),
         T(test_credentials_process_bad_json),
         T(test_credentials_process_timeout),
-        T(test_credentials_unsupported_sso),
+        T(test_credentials_unsupported_sources),
         T(test_credentials_missing_profile),
         T(test_credentials_none_found),
         T(test_credentials_partial_static_keys),
