@@ -13,6 +13,7 @@
 #                          [--latency-ms MS] [--concurrency C]
 #                          [--ceiling-calls N] [--ceiling-parallel P]
 #                          [--no-reference]
+#   bench/collect_bench.sh BUILD_DIR [EXTRA_ACCOUNTS [LATENCY_MS]]   (old form)
 set -euo pipefail
 export LC_ALL=C
 
@@ -25,11 +26,12 @@ CONCURRENCY=32
 CEIL_CALLS=2000
 CEIL_PAR=64
 REFERENCE=1
+positional=()
 # the 17 regions every account has enabled by default (no opt-in)
 ALL_REGIONS=us-east-1,us-east-2,us-west-1,us-west-2,ca-central-1,eu-west-1,eu-west-2,eu-west-3,eu-central-1,eu-north-1,ap-south-1,ap-southeast-1,ap-southeast-2,ap-northeast-1,ap-northeast-2,ap-northeast-3,sa-east-1
 
 usage() {
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 }
 while [ $# -gt 0 ]; do
@@ -44,9 +46,13 @@ while [ $# -gt 0 ]; do
     --no-reference) REFERENCE=0; shift ;;
     -h | --help) usage ;;
     -*) echo "collect_bench.sh: unknown option '$1'" >&2; usage ;;
-    *) BUILD=$1; shift ;; # the old positional BUILD_DIR
+    *) positional+=("$1"); shift ;;
     esac
 done
+# the old form: BUILD_DIR [EXTRA_ACCOUNTS [LATENCY_MS]]
+if [ ${#positional[@]} -gt 0 ]; then BUILD=${positional[0]}; fi
+if [ ${#positional[@]} -gt 1 ]; then ACCOUNTS=$((positional[1] + 5)); fi
+if [ ${#positional[@]} -gt 2 ]; then LATENCY=${positional[2]}; fi
 if [ "$ACCOUNTS" -lt 5 ] || [ "$NREGIONS" -lt 1 ] || [ "$NREGIONS" -gt 17 ]; then
     echo "collect_bench.sh: --accounts must be >= 5, --regions 1-17" >&2
     exit 2
