@@ -13,13 +13,6 @@ foreach(_t IN LISTS _ct_collector_tests)
         ENVIRONMENT "LC_ALL=C")
 endforeach()
 if(TARGET ctcollect)
-    # the profile tests need the real credential chain (branch auth)
-    get_target_property(_ct_srcs ct_collector SOURCES)
-    if(_ct_srcs MATCHES "tmp_auth_stub")
-        set(_ct_stub 1)
-    else()
-        set(_ct_stub 0)
-    endif()
     add_test(NAME collector.profiles
         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_profiles.sh
                 $<TARGET_FILE:ctcollect>)
@@ -27,7 +20,7 @@ if(TARGET ctcollect)
         LABELS collector
         SKIP_RETURN_CODE 77
         TIMEOUT 300
-        ENVIRONMENT "LC_ALL=C;CT_AUTH_STUB=${_ct_stub}")
+        ENVIRONMENT "LC_ALL=C")
 endif()
 
 # Engine unit tests over a fake transport (no network, no moto).
