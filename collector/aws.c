@@ -371,6 +371,22 @@ static void in_flight_unlink(struct aws_client *c, struct call *k)
     k->iprev = k->inext = NULL;
 }
 
+void aws_client_drain(struct aws_client *c)
+{
+    for (size_t i = 0; i < c->n_lanes; i++) {
+        struct call *k = c->lanes[i]->queue;
+        c->lanes[i]->queue = NULL;
+        while (k) {
+            struct call *next = k->next;
+            c->n_queued--;
+            if (k->cancel)
+                k->cancel(k->ctx);
+            call_free(k);
+            k = next;
+        }
+    }
+}
+
 void aws_client_free(struct aws_client *c)
 {
     if (!c)

@@ -104,6 +104,10 @@ struct aws_call_spec {
 int aws_call_start(struct aws_client *c, const struct aws_call_spec *spec,
                    aws_done_fn done, void *ctx, struct ct_error *err);
 
+/* Cancels every queued call (spec->cancel runs for each); calls in flight
+ * go on and complete as usual. For an interrupted run: nothing new is sent. */
+void aws_client_drain(struct aws_client *c);
+
 /* Runs until no call is queued or in flight (until_flag NULL), or until
  * *until_flag becomes non-zero. */
 int aws_client_run(struct aws_client *c, const int *until_flag,

@@ -152,6 +152,9 @@ static void check_stop(struct scan *s)
     if (!s->is_draining) {
         s->is_draining = 1;
         s->drain_deadline = mono_ms() + DRAIN_MS;
+        /* queued calls are never sent: on_cancel lists them */
+        if (s->client)
+            aws_client_drain(s->client);
         on_log(s, "interrupted: finishing the calls under way (at most 10 "
                   "s; interrupt again to abort)");
     }
