@@ -17,7 +17,8 @@ static const char usage[] =
     "snapshots loaded into memory first. Tables and views are documented in\n"
     "schema/README.md. Writes, ATTACH, pragmas that change state and\n"
     "extension loading are refused. Several statements separated by ';'\n"
-    "run in order.\n"
+    "run in order. Put -- before a query that starts with '-' (a comment):\n"
+    "  ctaudit sql snap.tgz -- \"$(cat query.sql)\"\n"
     "\n"
     "  --format table|csv|json  output format (default table)\n"
     CLI_LOAD_HELP
