@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define QUEUE_CAP 64
+/* Deep enough that each side runs for a while between wakeups. */
+#define QUEUE_CAP 512
+#define QUEUE_LOW (QUEUE_CAP / 4)
 
 struct queue {
     pthread_mutex_t lock;
@@ -21,6 +23,11 @@ struct queue {
     struct pipe_item *items[QUEUE_CAP];
     size_t head, count;
     int stop;                   /* the consumer failed: stop reading */
+    int producer_waiting;       /* the reader waits for room */
+    int consumer_waiting;       /* the consumer waits for items */
+    struct pipe_item *garbage;  /* consumed items, freed by the reader:
+                                   glibc frees fastest in the allocating
+                                   thread's arena */
     const char *source;
     const struct src_limits *limits;
     struct ct_error walk_err;
@@ -40,12 +47,38 @@ void pipe_item_free(struct pipe_item *it)
 /* Blocks while the queue is full. Takes ownership of it. */
 static void queue_push(struct queue *q, struct pipe_item *it)
 {
+    struct pipe_item *garbage;
     pthread_mutex_lock(&q->lock);
-    while (q->count == QUEUE_CAP)
+    garbage = q->garbage;
+    q->garbage = NULL;
+    while (q->count == QUEUE_CAP) {
+        q->producer_waiting = 1;
         pthread_cond_wait(&q->not_full, &q->lock);
+    }
     q->items[(q->head + q->count) % QUEUE_CAP] = it;
     q->count++;
-    pthread_cond_signal(&q->not_empty);
+    /* wake the consumer only when it may be waiting: an empty queue (or
+     * an END item, which must never wait for company) */
+    if (q->consumer_waiting
+        && (q->count >= QUEUE_LOW || it->type == ITEM_END))
+        pthread_cond_signal(&q->not_empty);
+    pthread_mutex_unlock(&q->lock);
+    while (garbage) {
+        struct pipe_item *next = (struct pipe_item *)garbage->msg;
+        garbage->msg = NULL;
+        pipe_item_free(garbage);
+        garbage = next;
+    }
+}
+
+/* Consumer side: hands a consumed item back to the reader to free. The
+ * item's msg field carries the list link (msg itself is freed first). */
+static void queue_discard(struct queue *q, struct pipe_item *it)
+{
+    free(it->msg);
+    pthread_mutex_lock(&q->lock);
+    it->msg = (char *)q->garbage;
+    q->garbage = it;
     pthread_mutex_unlock(&q->lock);
 }
 
@@ -53,12 +86,19 @@ static struct pipe_item *queue_pop(struct queue *q)
 {
     struct pipe_item *it;
     pthread_mutex_lock(&q->lock);
-    while (q->count == 0)
+    while (q->count == 0) {
+        q->consumer_waiting = 1;
         pthread_cond_wait(&q->not_empty, &q->lock);
+        q->consumer_waiting = 0;
+    }
     it = q->items[q->head];
     q->head = (q->head + 1) % QUEUE_CAP;
     q->count--;
-    pthread_cond_signal(&q->not_full);
+    /* wake the producer once the queue has room for a batch */
+    if (q->producer_waiting && q->count <= QUEUE_LOW) {
+        q->producer_waiting = 0;
+        pthread_cond_signal(&q->not_full);
+    }
     pthread_mutex_unlock(&q->lock);
     return it;
 }
@@ -213,9 +253,15 @@ int pipeline_run(const char *source, const struct src_limits *limits,
                 pthread_mutex_unlock(&q.lock);
             }
         }
-        pipe_item_free(it);
+        queue_discard(&q, it);
     }
     pthread_join(reader, NULL);
+    while (q.garbage) { /* what the reader did not get to */
+        struct pipe_item *next = (struct pipe_item *)q.garbage->msg;
+        q.garbage->msg = NULL;
+        pipe_item_free(q.garbage);
+        q.garbage = next;
+    }
     if (rc == 0 && walk_rc)
         rc = ct_error_set(err, walk_rc, "%s", q.walk_err.message);
 done:
