@@ -357,6 +357,16 @@ PY_EOF
     run 0 "not part of the snapshot format: ignored" \
         "$ctaudit" load "$tmp/s.tar" -o "$tmp/out.db"
     safe "$tmp/s.tar" ;;
+control-chars)
+    # newlines and terminal escapes in member names: warnings and the error
+    # line print them as '?', one line each
+    mk "write('$tmp/s.tar', $base + [('accounts/x\\n\\x1b[31mRED\\x1b[0m.json', b'{}'), ('accounts/x\\n\\x1b[31mRED\\x1b[0m.json', b'{}')])"
+    run 1 "^ctaudit: cannot load '.*': member 'accounts/x\\?\\?\\[31mRED\\?\\[0m.json': appears twice in the snapshot\$" \
+        "$ctaudit" load "$tmp/s.tar" -o "$tmp/out.db"
+    grep -q "^ctaudit: warning: .*member 'accounts/x??\\[31mRED?\\[0m.json': not part of the snapshot format" "$tmp/err" \
+        || fail "the warning is not sanitized"
+    [ "$(wc -l <"$tmp/err")" = 2 ] || fail "expected 2 stderr lines"
+    ! grep -q "$(printf '\033')" "$tmp/err" || fail "an escape reached stderr" ;;
 nul-bytes)
     mk "write('$tmp/s.tar', [m for m in $base if m[0] != '$dt'] + [('$dt', trails(trail('a\\u0000b')))])"
     run 1 "member '$dt': invalid JSON at line 1, column [0-9]+: .*NUL|null" \
