@@ -356,7 +356,15 @@ with tarfile.open(sys.argv[1], "w", format=tarfile.GNU_FORMAT,
 PY_EOF
     run 0 "not part of the snapshot format: ignored" \
         "$ctaudit" load "$tmp/s.tar" -o "$tmp/out.db"
-    safe "$tmp/s.tar" ;;
+    safe "$tmp/s.tar"
+    # the JSON keeps every key: the name is shown with '?' for bad bytes
+    python3 -c "
+import json
+d = json.load(open('$tmp/report.json'))
+f = [x for a in d['accounts'] for x in a['findings'] if 'bad?name2' in x.get('detail', '')]
+assert f and len(f[0]) == 10, f
+assert f[0]['trail_arns'] == ['arn:aws:cloudtrail:us-east-1:$A:trail/bad?name2'], f
+" || fail "the JSON lost the finding's detail or trail" ;;
 control-chars)
     # newlines and terminal escapes in member names: warnings and the error
     # line print them as '?', one line each
