@@ -199,7 +199,7 @@ int cmd_report(int argc, char **argv)
     }
     if (load_open_input(&db, (const char *const *)argv + optind, argc - optind,
                         &lo, &err)
-        || db_exec(db, "PRAGMA temp_store = MEMORY", &err)
+        || db_exec(db, "PRAGMA temp_store = FILE; PRAGMA main.cache_size = -16384; PRAGMA temp.cache_size = -16384", &err)
         || db_materialize_views(db, &err)
         || db_guard_readonly(db, &err)) {
         cli_error("report: %s", err.message);

@@ -75,7 +75,7 @@ int db_create(sqlite3 **out, const char *path, struct ct_error *err)
     rc = db_exec(db,
                  "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
                  "PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=MEMORY;"
-                 "PRAGMA cache_size=-16384; PRAGMA foreign_keys=OFF;",
+                 "PRAGMA cache_size=-32768; PRAGMA foreign_keys=OFF;",
                  err);
     for (size_t i = 0; rc == 0 && i < ct_schema_files_count; i++)
         rc = db_exec(db, ct_schema_files[i].text, err);

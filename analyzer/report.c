@@ -49,20 +49,7 @@ static int grow(void **items, size_t *cap, size_t n, size_t size)
 
 static void account_release(struct account_report *a)
 {
-    for (size_t i = 0; i < a->n_rows; i++) {
-        struct trail_row *r = &a->rows[i];
-        free(r->region);
-        free(r->name);
-        free(r->trail_arn);
-        free(r->home_region);
-        free(r->logging);
-        free(r->selectors);
-    }
     free(a->rows);
-    for (size_t i = 0; i < a->n_regions; i++) {
-        free(a->regions[i].region);
-        free(a->regions[i].scan_state);
-    }
     free(a->regions);
     free(a->findings);
     free(a->account_id);
@@ -82,6 +69,7 @@ void report_release(struct report *r)
     free(r->by_id);
     free(r->global);
     finding_list_release(&r->findings);
+    strmap_release(&r->strings);
     free(r->label);
     free(r->started_at);
     free(r->collector);
@@ -149,6 +137,29 @@ static int wanted(const struct report_options *opt, const char *id)
     return 0;
 }
 
+/* Runs sql (parameter ?1 = the report's snapshot) and calls fn per row. */
+static int query_each(struct report *r, sqlite3 *db, const char *sql,
+                      int (*fn)(struct report *r, sqlite3_stmt *st,
+                                void *ctx, struct ct_error *err),
+                      void *ctx, struct ct_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0, step;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        rc = ct_error_set(err, CT_ESQL, "%s", sqlite3_errmsg(db));
+        goto done;
+    }
+    sqlite3_bind_int64(st, 1, r->snapshot_id);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        if ((rc = fn(r, st, ctx, err)))
+            goto done;
+    if (step != SQLITE_DONE)
+        rc = ct_error_set(err, CT_ESQL, "%s", sqlite3_errmsg(db));
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int load_snapshot_info(struct report *r, sqlite3 *db,
                               const struct report_options *opt,
                               struct ct_error *err)
@@ -190,163 +201,133 @@ done:
     return rc;
 }
 
+struct accounts_ctx {
+    const struct report_options *opt;
+    size_t cap;
+};
+
+static int account_row(struct report *r, sqlite3_stmt *st, void *ctx,
+                       struct ct_error *err)
+{
+    struct accounts_ctx *c = ctx;
+    int oom = 0;
+    const char *id = (const char *)sqlite3_column_text(st, 0);
+    if (!wanted(c->opt, id))
+        return 0;
+    if (grow((void **)&r->accounts, &c->cap, r->n_accounts,
+             sizeof(*r->accounts)))
+        return ct_error_set(err, CT_ENOMEM, "out of memory");
+    struct account_report *a = &r->accounts[r->n_accounts++];
+    memset(a, 0, sizeof(*a));
+    a->account_id = dup_col(st, 0, &oom);
+    a->name = dup_col(st, 1, &oom);
+    a->scan_status = dup_col(st, 2, &oom);
+    a->scan_reason = dup_col(st, 3, &oom);
+    a->probable_causes = dup_col(st, 4, &oom);
+    a->error_code = dup_col(st, 5, &oom);
+    return oom ? ct_error_set(err, CT_ENOMEM, "out of memory") : 0;
+}
+
 static int load_accounts(struct report *r, sqlite3 *db,
                          const struct report_options *opt,
                          struct ct_error *err)
 {
-    sqlite3_stmt *st = NULL;
-    size_t cap = 0;
-    int rc = 0, step;
-    if (sqlite3_prepare_v2(
-            db,
-            "SELECT account_id, display_name, scan_status, scan_reason, "
-            "probable_causes, error_code FROM v_accounts "
-            "WHERE snapshot_id = ?1 "
-            "ORDER BY listing_index IS NULL, listing_index, account_id",
-            -1, &st, NULL)
-        != SQLITE_OK) {
-        rc = ct_error_set(err, CT_ESQL, "%s", sqlite3_errmsg(db));
-        goto done;
-    }
-    sqlite3_bind_int64(st, 1, r->snapshot_id);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int oom = 0;
-        const char *id = (const char *)sqlite3_column_text(st, 0);
-        if (!wanted(opt, id))
-            continue;
-        if (grow((void **)&r->accounts, &cap, r->n_accounts,
-                 sizeof(*r->accounts))) {
-            rc = ct_error_set(err, CT_ENOMEM, "out of memory");
-            goto done;
-        }
-        struct account_report *a = &r->accounts[r->n_accounts++];
-        memset(a, 0, sizeof(*a));
-        a->account_id = dup_col(st, 0, &oom);
-        a->name = dup_col(st, 1, &oom);
-        a->scan_status = dup_col(st, 2, &oom);
-        a->scan_reason = dup_col(st, 3, &oom);
-        a->probable_causes = dup_col(st, 4, &oom);
-        a->error_code = dup_col(st, 5, &oom);
-        if (oom) {
-            rc = ct_error_set(err, CT_ENOMEM, "out of memory");
-            goto done;
-        }
-    }
-    if (step != SQLITE_DONE)
-        rc = ct_error_set(err, CT_ESQL, "%s", sqlite3_errmsg(db));
-done:
-    sqlite3_finalize(st);
-    return rc;
+    struct accounts_ctx c = {opt, 0};
+    return query_each(r, db,
+                      "SELECT account_id, display_name, scan_status, "
+                      "scan_reason, probable_causes, error_code FROM "
+                      "v_accounts WHERE snapshot_id = ?1 ORDER BY "
+                      "listing_index IS NULL, listing_index, account_id",
+                      account_row, &c, err);
+}
+
+static const char *intern_col(struct report *r, sqlite3_stmt *st, int i,
+                              int *oom)
+{
+    return strmap_intern(&r->strings,
+                         (const char *)sqlite3_column_text(st, i), oom);
+}
+
+static int trail_row(struct report *r, sqlite3_stmt *st, void *ctx,
+                     struct ct_error *err)
+{
+    struct account_index *idx = ctx;
+    int oom = 0;
+    struct account_report *a = find_account(
+        idx, r->n_accounts, (const char *)sqlite3_column_text(st, 0));
+    if (!a)
+        return 0;
+    if (grow((void **)&a->rows, &a->cap_rows, a->n_rows, sizeof(*a->rows)))
+        return ct_error_set(err, CT_ENOMEM, "out of memory");
+    struct trail_row *row = &a->rows[a->n_rows++];
+    memset(row, 0, sizeof(*row));
+    row->region = intern_col(r, st, 1, &oom);
+    row->name = intern_col(r, st, 2, &oom);
+    row->trail_arn = intern_col(r, st, 3, &oom);
+    row->home_region = intern_col(r, st, 4, &oom);
+    row->multi = sqlite3_column_int(st, 5);
+    row->org = sqlite3_column_int(st, 6);
+    row->shadow = sqlite3_column_int(st, 7);
+    row->listed = sqlite3_column_int(st, 8);
+    row->reads = tri_col(st, 9);
+    row->writes = tri_col(st, 10);
+    row->data = tri_col(st, 11);
+    row->insights = tri_col(st, 12);
+    row->network = tri_col(st, 13);
+    row->logging = intern_col(r, st, 14, &oom);
+    row->selectors = intern_col(r, st, 15, &oom);
+    return oom ? ct_error_set(err, CT_ENOMEM, "out of memory") : 0;
 }
 
 static int load_rows(struct report *r, sqlite3 *db, struct account_index *idx,
                      struct ct_error *err)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = 0, step;
-    if (sqlite3_prepare_v2(
-            db,
-            "SELECT c.account_id, c.region, t.name, t.trail_arn, "
-            "t.home_region, t.is_multi_region, t.is_organization_trail, "
-            "c.region <> t.home_region, c.listed, t.mgmt_reads, "
-            "t.mgmt_writes, t.has_data, t.has_insights, t.has_network, "
-            "t.logging, t.selectors "
-            "FROM v_coverage c JOIN v_trails t "
-            "ON t.snapshot_id = c.snapshot_id AND t.trail_arn = c.trail_arn "
-            "WHERE c.snapshot_id = ?1 "
-            "ORDER BY c.account_id, c.region, t.name, t.trail_arn",
-            -1, &st, NULL)
-        != SQLITE_OK) {
-        rc = ct_error_set(err, CT_ESQL, "%s", sqlite3_errmsg(db));
-        goto done;
-    }
-    sqlite3_bind_int64(st, 1, r->snapshot_id);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int oom = 0;
-        struct account_report *a = find_account(
-            idx, r->n_accounts, (const char *)sqlite3_column_text(st, 0));
-        if (!a)
-            continue;
-        if (grow((void **)&a->rows, &a->cap_rows, a->n_rows,
-                 sizeof(*a->rows))) {
-            rc = ct_error_set(err, CT_ENOMEM, "out of memory");
-            goto done;
-        }
-        struct trail_row *row = &a->rows[a->n_rows++];
-        memset(row, 0, sizeof(*row));
-        row->region = dup_col(st, 1, &oom);
-        row->name = dup_col(st, 2, &oom);
-        row->trail_arn = dup_col(st, 3, &oom);
-        row->home_region = dup_col(st, 4, &oom);
-        row->multi = sqlite3_column_int(st, 5);
-        row->org = sqlite3_column_int(st, 6);
-        row->shadow = sqlite3_column_int(st, 7);
-        row->listed = sqlite3_column_int(st, 8);
-        row->reads = tri_col(st, 9);
-        row->writes = tri_col(st, 10);
-        row->data = tri_col(st, 11);
-        row->insights = tri_col(st, 12);
-        row->network = tri_col(st, 13);
-        row->logging = dup_col(st, 14, &oom);
-        row->selectors = dup_col(st, 15, &oom);
-        if (oom) {
-            rc = ct_error_set(err, CT_ENOMEM, "out of memory");
-            goto done;
-        }
-    }
-    if (step != SQLITE_DONE)
-        rc = ct_error_set(err, CT_ESQL, "%s", sqlite3_errmsg(db));
-done:
-    sqlite3_finalize(st);
-    return rc;
+    return query_each(
+        r, db,
+        "SELECT c.account_id, c.region, t.name, t.trail_arn, t.home_region, "
+        "t.is_multi_region, t.is_organization_trail, "
+        "c.region <> t.home_region, c.listed, t.mgmt_reads, t.mgmt_writes, "
+        "t.has_data, t.has_insights, t.has_network, t.logging, t.selectors "
+        "FROM v_coverage c JOIN v_trails t "
+        "ON t.snapshot_id = c.snapshot_id AND t.trail_arn = c.trail_arn "
+        "WHERE c.snapshot_id = ?1 "
+        "ORDER BY c.account_id, c.region, t.name, t.trail_arn",
+        trail_row, idx, err);
+}
+
+static int region_row(struct report *r, sqlite3_stmt *st, void *ctx,
+                      struct ct_error *err)
+{
+    struct account_index *idx = ctx;
+    int oom = 0;
+    struct account_report *a = find_account(
+        idx, r->n_accounts, (const char *)sqlite3_column_text(st, 0));
+    if (!a)
+        return 0;
+    if (grow((void **)&a->regions, &a->cap_regions, a->n_regions,
+             sizeof(*a->regions)))
+        return ct_error_set(err, CT_ENOMEM, "out of memory");
+    struct region_line *l = &a->regions[a->n_regions++];
+    memset(l, 0, sizeof(*l));
+    l->region = intern_col(r, st, 1, &oom);
+    l->scan_state = intern_col(r, st, 2, &oom);
+    l->trails = sqlite3_column_int(st, 3);
+    l->active = sqlite3_column_int(st, 4);
+    l->read_copies = sqlite3_column_int(st, 5);
+    l->write_copies = sqlite3_column_int(st, 6);
+    l->unknown_trails = sqlite3_column_int(st, 7);
+    return oom ? ct_error_set(err, CT_ENOMEM, "out of memory") : 0;
 }
 
 static int load_regions(struct report *r, sqlite3 *db,
                         struct account_index *idx, struct ct_error *err)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = 0, step;
-    if (sqlite3_prepare_v2(
-            db,
-            "SELECT account_id, region, scan_state, trails, active_trails, "
-            "read_copies, write_copies, unknown_trails FROM v_region_mgmt "
-            "WHERE snapshot_id = ?1 ORDER BY account_id, region",
-            -1, &st, NULL)
-        != SQLITE_OK) {
-        rc = ct_error_set(err, CT_ESQL, "%s", sqlite3_errmsg(db));
-        goto done;
-    }
-    sqlite3_bind_int64(st, 1, r->snapshot_id);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int oom = 0;
-        struct account_report *a = find_account(
-            idx, r->n_accounts, (const char *)sqlite3_column_text(st, 0));
-        if (!a)
-            continue;
-        if (grow((void **)&a->regions, &a->cap_regions, a->n_regions,
-                 sizeof(*a->regions))) {
-            rc = ct_error_set(err, CT_ENOMEM, "out of memory");
-            goto done;
-        }
-        struct region_line *l = &a->regions[a->n_regions++];
-        memset(l, 0, sizeof(*l));
-        l->region = dup_col(st, 1, &oom);
-        l->scan_state = dup_col(st, 2, &oom);
-        l->trails = sqlite3_column_int(st, 3);
-        l->active = sqlite3_column_int(st, 4);
-        l->read_copies = sqlite3_column_int(st, 5);
-        l->write_copies = sqlite3_column_int(st, 6);
-        l->unknown_trails = sqlite3_column_int(st, 7);
-        if (oom) {
-            rc = ct_error_set(err, CT_ENOMEM, "out of memory");
-            goto done;
-        }
-    }
-    if (step != SQLITE_DONE)
-        rc = ct_error_set(err, CT_ESQL, "%s", sqlite3_errmsg(db));
-done:
-    sqlite3_finalize(st);
-    return rc;
+    return query_each(r, db,
+                      "SELECT account_id, region, scan_state, trails, "
+                      "active_trails, read_copies, write_copies, "
+                      "unknown_trails FROM v_region_mgmt WHERE snapshot_id "
+                      "= ?1 ORDER BY account_id, region",
+                      region_row, idx, err);
 }
 
 /* Marks, per region line, whether an active trail delivers data, Insights

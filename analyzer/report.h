@@ -17,14 +17,15 @@
 
 /* A trail as seen from one account and region (a row of the table). */
 struct trail_row {
-    char *region, *name, *trail_arn, *home_region, *logging, *selectors;
+    /* interned in report.strings */
+    const char *region, *name, *trail_arn, *home_region, *logging, *selectors;
     int multi, org, shadow, listed;
     int reads, writes;           /* 1, 0, or -1 unknown */
     int data, insights, network; /* 1, 0, or -1 unknown */
 };
 
 struct region_line {
-    char *region, *scan_state;
+    const char *region, *scan_state; /* interned in report.strings */
     int trails, active, read_copies, write_copies, unknown_trails;
     int data, insights, network; /* an active trail delivers them */
 };
@@ -55,6 +56,7 @@ struct report {
     size_t n_global;
     int scanned, skipped, with_cost_warnings;
     int n_warning, n_info;
+    struct strmap strings;               /* owns the rows' strings */
 };
 
 struct report_options {

@@ -230,7 +230,7 @@ static int md_findings(FILE *f, struct finding **items, size_t n)
 
 struct rule_count {
     const struct rule *rule;
-    size_t count, accounts;
+    size_t warnings, infos, accounts;
     const char *last_account;
 };
 
@@ -318,7 +318,10 @@ int report_render_markdown(FILE *f, const struct report *r, int findings_only)
                 memset(&per[n_per++], 0, sizeof(per[0]));
                 per[k].rule = x->rule;
             }
-            per[k].count++;
+            if (severity_rank(x->severity) == 2)
+                per[k].warnings++;
+            else
+                per[k].infos++;
             if (x->account_id && (!per[k].last_account
                                   || strcmp(per[k].last_account,
                                             x->account_id) != 0)) {
@@ -336,10 +339,15 @@ int report_render_markdown(FILE *f, const struct report *r, int findings_only)
             }
         fprintf(f, "\nFindings: %d warning, %d info\n", r->n_warning,
                 r->n_info);
-        for (size_t k = 0; k < n_per; k++)
-            fprintf(f, "  %s (%s): %zu finding(s) in %zu account(s)\n",
-                    per[k].rule->id, per[k].rule->severity, per[k].count,
-                    per[k].accounts);
+        for (size_t k = 0; k < n_per; k++) {
+            fprintf(f, "  %s: ", per[k].rule->id);
+            if (per[k].warnings)
+                fprintf(f, "%zu warning%s", per[k].warnings,
+                        per[k].infos ? ", " : "");
+            if (per[k].infos)
+                fprintf(f, "%zu info", per[k].infos);
+            fprintf(f, " in %zu account(s)\n", per[k].accounts);
+        }
     }
     return 0;
 }

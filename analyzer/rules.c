@@ -253,29 +253,17 @@ fail:
 
 void finding_list_release(struct finding_list *list)
 {
-    for (size_t i = 0; i < list->n; i++) {
-        struct finding *f = &list->items[i];
-        free(f->rule_id);
-        free(f->severity);
-        free(f->account_id);
-        free(f->region);
-        free(f->trail_arns);
-        free(f->detail);
-    }
     free(list->items);
-    memset(list, 0, sizeof(*list));
+    strmap_release(&list->strings);
+    list->items = NULL;
+    list->n = list->cap = 0;
 }
 
-static char *col_dup(sqlite3_stmt *st, int i, int *oom)
+static const char *col_intern(struct finding_list *out, sqlite3_stmt *st,
+                              int i, int *oom)
 {
-    const unsigned char *t = sqlite3_column_text(st, i);
-    char *s;
-    if (!t)
-        return NULL;
-    s = strdup((const char *)t);
-    if (!s)
-        *oom = 1;
-    return s;
+    return strmap_intern(&out->strings,
+                         (const char *)sqlite3_column_text(st, i), oom);
 }
 
 static long long col_num(sqlite3_stmt *st, int i)
@@ -379,12 +367,12 @@ static int run_rule(struct finding_list *out, const struct rule *r,
             goto done;
         }
         f.rule = r;
-        f.rule_id = col_dup(st, 0, &oom);
-        f.severity = col_dup(st, 1, &oom);
-        f.account_id = col_dup(st, 2, &oom);
-        f.region = col_dup(st, 3, &oom);
-        f.trail_arns = col_dup(st, 4, &oom);
-        f.detail = col_dup(st, 5, &oom);
+        f.rule_id = r->id;
+        f.severity = severity_rank(sev) == 2 ? "warning" : "info";
+        f.account_id = col_intern(out, st, 2, &oom);
+        f.region = col_intern(out, st, 3, &oom);
+        f.trail_arns = col_intern(out, st, 4, &oom);
+        f.detail = col_intern(out, st, 5, &oom);
         f.read_copies = col_num(st, 6);
         f.write_copies = col_num(st, 7);
         f.paid_copies = col_num(st, 8);
@@ -399,8 +387,6 @@ static int run_rule(struct finding_list *out, const struct rule *r,
             }
         }
         if (oom) {
-            free(f.rule_id); free(f.severity); free(f.account_id);
-            free(f.region); free(f.trail_arns); free(f.detail);
             rc = ct_error_set(err, CT_ENOMEM, "out of memory");
             goto done;
         }

@@ -29,24 +29,28 @@ struct rule_set {
 
 #define RULE_SET_INIT {NULL, 0}
 
-/* One finding: a row of a rule. Strings owned by the finding_list. */
+#include "analyzer/strmap.h"
+
+/* One finding: a row of a rule. Strings are interned in the finding_list
+ * (equal strings shared: a large organization repeats them a lot). */
 struct finding {
     const struct rule *rule;
-    char *rule_id;
-    char *severity;
-    char *account_id;  /* NULL: the whole snapshot */
-    char *region;      /* NULL: the whole account */
-    char *trail_arns;  /* space-separated, may be NULL */
-    char *detail;
+    const char *rule_id;
+    const char *severity;
+    const char *account_id;  /* NULL: the whole snapshot */
+    const char *region;      /* NULL: the whole account */
+    const char *trail_arns;  /* space-separated, may be NULL */
+    const char *detail;
     long long read_copies, write_copies, paid_copies; /* -1: NULL */
 };
 
 struct finding_list {
     struct finding *items;
     size_t n, cap;
+    struct strmap strings; /* owns every string of the findings */
 };
 
-#define FINDING_LIST_INIT {NULL, 0, 0}
+#define FINDING_LIST_INIT {NULL, 0, 0, STRMAP_INIT(0)}
 
 /* The columns every rule returns, in this order. */
 extern const char *const rule_columns[];

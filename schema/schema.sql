@@ -26,24 +26,6 @@ CREATE TABLE snapshots (
     bytes              INTEGER NOT NULL DEFAULT 0
 );
 
-CREATE TABLE snapshot_members (
-    snapshot_id INTEGER NOT NULL REFERENCES snapshots,
-    path        TEXT NOT NULL,
-    kind        TEXT NOT NULL,
-    size        INTEGER NOT NULL,
-    sha256      TEXT NOT NULL,
-    PRIMARY KEY (snapshot_id, path)
-) WITHOUT ROWID;
-
--- The lines of SHA256SUMS: what every member's hash must be.
-CREATE TABLE manifest_files (
-    snapshot_id INTEGER NOT NULL REFERENCES snapshots,
-    path        TEXT NOT NULL,
-    size        INTEGER,
-    sha256      TEXT NOT NULL,
-    PRIMARY KEY (snapshot_id, path)
-) WITHOUT ROWID;
-
 CREATE TABLE load_warnings (
     snapshot_id INTEGER NOT NULL REFERENCES snapshots,
     member      TEXT NOT NULL,
@@ -124,7 +106,7 @@ CREATE TABLE trails (
     log_file_validation_enabled    INTEGER,
     has_custom_event_selectors     INTEGER,
     has_insight_selectors          INTEGER,
-    config_sha256                  TEXT NOT NULL, -- canonical hash of the entry
+    config_sha256                  TEXT NOT NULL, -- fingerprint of the configuration
     listed_by_account_id           TEXT NOT NULL,
     listed_in_region               TEXT NOT NULL,
     PRIMARY KEY (snapshot_id, trail_arn)

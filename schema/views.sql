@@ -399,16 +399,14 @@ FROM (SELECT * FROM own UNION ALL SELECT * FROM org) c;
 -- Only trails that deliver count (logging, or logging state unknown).
 CREATE VIEW v_region_mgmt AS
 SELECT ar.snapshot_id, ar.account_id, ar.region, ar.scan_state,
-    count(DISTINCT CASE WHEN t.delivers AND t.mgmt_reads = 1
-                        THEN c.trail_arn END) AS read_copies,
-    count(DISTINCT CASE WHEN t.delivers AND t.mgmt_writes = 1
-                        THEN c.trail_arn END) AS write_copies,
-    count(DISTINCT CASE WHEN t.delivers AND t.selectors = 'unknown'
-                        THEN c.trail_arn END) AS unknown_trails,
-    count(DISTINCT CASE WHEN t.logging = 'unknown'
-                        THEN c.trail_arn END) AS unknown_logging,
-    count(DISTINCT c.trail_arn) AS trails,
-    count(DISTINCT CASE WHEN t.delivers THEN c.trail_arn END) AS active_trails
+    -- v_coverage has one row per (account, region, trail): plain sums
+    coalesce(sum(t.delivers AND t.mgmt_reads = 1), 0) AS read_copies,
+    coalesce(sum(t.delivers AND t.mgmt_writes = 1), 0) AS write_copies,
+    coalesce(sum(t.delivers AND t.selectors = 'unknown'), 0)
+        AS unknown_trails,
+    coalesce(sum(t.logging = 'unknown'), 0) AS unknown_logging,
+    count(c.trail_arn) AS trails,
+    coalesce(sum(t.delivers), 0) AS active_trails
 FROM v_account_regions ar
 LEFT JOIN v_coverage c ON c.snapshot_id = ar.snapshot_id
     AND c.account_id = ar.account_id AND c.region = ar.region

@@ -32,9 +32,15 @@ foreach(case not-json wrong-shape unknown-version hash-mismatch no-verify
         unknown-extra-file truncated-archive corrupt-archive not-an-archive
         empty-directory empty-archive no-format-member member-too-large
         total-too-large decompression-bomb duplicate-member compressions
-        existing-db-kept sql-refuses-writes usage fail-on)
+        existing-db-kept sql-refuses-writes usage fail-on incomplete-snapshot)
     add_test(NAME bad_${case}
              COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/bad_input.sh
                      $<TARGET_FILE:ctaudit> ${PROJECT_SOURCE_DIR} ${case})
     set_tests_properties(bad_${case} PROPERTIES LABELS cli)
 endforeach()
+
+# Every fixture loads into one database with the expected rows.
+add_test(NAME fixtures_load_counts
+         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/fixture_counts.py
+                 $<TARGET_FILE:ctaudit> ${PROJECT_SOURCE_DIR})
+set_tests_properties(fixtures_load_counts PROPERTIES LABELS cli)

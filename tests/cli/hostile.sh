@@ -170,7 +170,7 @@ safe() {
     python3 "$tmp/check.py" csv "$tmp/report.csv" || fail "csv"
     for q in "SELECT * FROM trails ORDER BY trail_arn" \
         "SELECT * FROM load_warnings ORDER BY member, message" \
-        "SELECT * FROM snapshot_members ORDER BY path"; do
+        "SELECT * FROM errors ORDER BY member"; do
         for f in csv json; do
             run 0 "" "$ctaudit" sql "$snap" --no-verify "$q" --format $f
             cp "$tmp/out" "$tmp/sql.$f"

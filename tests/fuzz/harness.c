@@ -204,7 +204,7 @@ static void sql_outputs(sqlite3 *db)
         "SELECT * FROM trails ORDER BY trail_arn",
         "SELECT * FROM load_warnings ORDER BY member",
         "SELECT * FROM errors ORDER BY member",
-        "SELECT * FROM snapshot_members ORDER BY path",
+        "SELECT * FROM trail_documents ORDER BY member",
     };
     for (size_t q = 0; q < sizeof(queries) / sizeof(queries[0]); q++) {
         for (int fmt = OUT_TABLE; fmt <= OUT_JSON; fmt++) {

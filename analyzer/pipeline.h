@@ -1,0 +1,51 @@
+/*
+ * The load pipeline (see pipeline.c): members of a snapshot read, hashed
+ * and parsed on a reader thread, consumed in archive order by the caller.
+ */
+#ifndef CT_ANALYZER_PIPELINE_H
+#define CT_ANALYZER_PIPELINE_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "analyzer/source.h"
+#include "core/error.h"
+#include "core/snapshot.h"
+
+enum pipe_item_type { ITEM_MEMBER, ITEM_WARNING, ITEM_END };
+
+/* One member, read and parsed. Everything is owned by the pipeline and
+ * valid during the consume callback only. */
+struct pipe_item {
+    enum pipe_item_type type;
+    char *path;
+    char sha256[CT_SHA256_HEX_LEN + 1];
+    size_t size;
+    struct ct_member_ref ref;   /* ct_snapshot_classify(path) */
+    json_t *root;               /* the parsed JSON object, for JSON kinds */
+    unsigned char *data;        /* the bytes, for SHA256SUMS only */
+    int parse_rc;               /* nonzero: the member is not a JSON object;
+                                   msg names the member and the problem */
+    char *msg;                  /* parse error, or warning text */
+    int end_rc;                 /* ITEM_END: the walk's result */
+};
+
+/* Returns 0 to go on, a negative ct_status to stop (err set). */
+typedef int (*pipe_member_fn)(void *ctx, struct pipe_item *it,
+                              struct ct_error *err);
+typedef void (*pipe_warn_fn)(void *ctx, const char *path, const char *msg);
+
+/*
+ * Walks source (src_walk) on a reader thread and calls consume for every
+ * member and warn for every remark, in archive order, on the caller's
+ * thread. The first consume error stops the walk and is returned; else the
+ * walk's own error, if any.
+ */
+int pipeline_run(const char *source, const struct src_limits *limits,
+                 pipe_member_fn consume, pipe_warn_fn warn, void *ctx,
+                 struct ct_error *err);
+
+void pipe_item_free(struct pipe_item *it);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * A string-keyed hash map with a fixed-size value per key (open
+ * addressing). The loader uses it for what must not cost a database row per
+ * member: member paths with their hashes (duplicates, manifest check) and
+ * trail fingerprints.
+ */
+#ifndef CT_ANALYZER_STRMAP_H
+#define CT_ANALYZER_STRMAP_H
+
+#include <stddef.h>
+
+struct strmap {
+    struct strmap_slot *slots;
+    size_t cap, n;       /* cap: 0 or a power of two */
+    size_t value_size;   /* bytes of each value */
+};
+
+#define STRMAP_INIT(value_size) {NULL, 0, 0, (value_size)}
+
+/* The value of key, or NULL. Borrowed until the next strmap_put. */
+void *strmap_get(const struct strmap *m, const char *key);
+
+/*
+ * The value of key, added zero-filled if absent (*added set to 1). NULL when
+ * out of memory. Borrowed until the next strmap_put.
+ */
+void *strmap_put(struct strmap *m, const char *key, int *added);
+
+/*
+ * Interning: the map's own copy of s (added if absent), shared by every
+ * caller that interns an equal string. NULL for NULL s or out of memory
+ * (*oom set). Valid until strmap_release.
+ */
+const char *strmap_intern(struct strmap *m, const char *s, int *oom);
+
+/* Calls fn for every entry, in no particular order. */
+void strmap_each(const struct strmap *m,
+                 void (*fn)(void *ctx, const char *key, void *value),
+                 void *ctx);
+
+void strmap_release(struct strmap *m);
+
+#endif
