@@ -6,13 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void print_sanitized(FILE *f, const char *s);
+
 void cli_error(const char *fmt, ...)
 {
+    /* messages quote member names from the snapshot: one line, no
+     * terminal escapes */
+    char msg[4096];
     va_list ap;
-    fprintf(stderr, "%s: ", CT_PROGRAM);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    fprintf(stderr, "%s: ", CT_PROGRAM);
+    print_sanitized(stderr, msg);
     fputc('\n', stderr);
 }
 

@@ -354,9 +354,26 @@ int report_render_markdown(FILE *f, const struct report *r, int findings_only)
 
 /* ---- JSON ------------------------------------------------------------------ */
 
+static json_t *jstrn(const char *s, size_t n)
+{
+    json_t *v = json_stringn(s, n);
+    char *copy;
+    if (v)
+        return v;
+    /* not UTF-8 (a trail name from a member path): jansson refuses it and
+     * the key would vanish; keep the ASCII, '?' for the other bytes */
+    if (!(copy = malloc(n + 1)))
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        copy[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
+    v = json_stringn(copy, n);
+    free(copy);
+    return v;
+}
+
 static json_t *jstr(const char *s)
 {
-    return s ? json_string(s) : json_null();
+    return s ? jstrn(s, strlen(s)) : json_null();
 }
 
 static json_t *jnum(long long v)
@@ -376,7 +393,7 @@ static json_t *finding_json(const struct finding *x)
     while (p && *p) {
         const char *e = strchr(p, ' ');
         size_t n = e ? (size_t)(e - p) : strlen(p);
-        json_array_append_new(arns, json_stringn(p, n));
+        json_array_append_new(arns, jstrn(p, n));
         p += n;
         while (*p == ' ')
             p++;

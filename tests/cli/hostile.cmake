@@ -1,7 +1,7 @@
 # Hostile snapshots (issue 7): one ctest per case of tests/cli/hostile.sh.
 foreach(case dotdot dotdot-first absolute symlink hardlink device bomb-1k
         bomb-total deep-json huge-numbers nan-like invalid-utf8
-        invalid-utf8-name nul-bytes hostile-names lying-manifest same-arn
+        invalid-utf8-name control-chars nul-bytes hostile-names lying-manifest same-arn
         sql-guard rules-dir-guard)
     add_test(NAME hostile_${case}
              COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/hostile.sh

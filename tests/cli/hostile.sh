@@ -356,7 +356,25 @@ with tarfile.open(sys.argv[1], "w", format=tarfile.GNU_FORMAT,
 PY_EOF
     run 0 "not part of the snapshot format: ignored" \
         "$ctaudit" load "$tmp/s.tar" -o "$tmp/out.db"
-    safe "$tmp/s.tar" ;;
+    safe "$tmp/s.tar"
+    # the JSON keeps every key: the name is shown with '?' for bad bytes
+    python3 -c "
+import json
+d = json.load(open('$tmp/report.json'))
+f = [x for a in d['accounts'] for x in a['findings'] if 'bad?name2' in x.get('detail', '')]
+assert f and len(f[0]) == 10, f
+assert f[0]['trail_arns'] == ['arn:aws:cloudtrail:us-east-1:$A:trail/bad?name2'], f
+" || fail "the JSON lost the finding's detail or trail" ;;
+control-chars)
+    # newlines and terminal escapes in member names: warnings and the error
+    # line print them as '?', one line each
+    mk "write('$tmp/s.tar', $base + [('accounts/x\\n\\x1b[31mRED\\x1b[0m.json', b'{}'), ('accounts/x\\n\\x1b[31mRED\\x1b[0m.json', b'{}')])"
+    run 1 "^ctaudit: cannot load '.*': member 'accounts/x\\?\\?\\[31mRED\\?\\[0m.json': appears twice in the snapshot\$" \
+        "$ctaudit" load "$tmp/s.tar" -o "$tmp/out.db"
+    grep -q "^ctaudit: warning: .*member 'accounts/x??\\[31mRED?\\[0m.json': not part of the snapshot format" "$tmp/err" \
+        || fail "the warning is not sanitized"
+    [ "$(wc -l <"$tmp/err")" = 2 ] || fail "expected 2 stderr lines"
+    ! grep -q "$(printf '\033')" "$tmp/err" || fail "an escape reached stderr" ;;
 nul-bytes)
     mk "write('$tmp/s.tar', [m for m in $base if m[0] != '$dt'] + [('$dt', trails(trail('a\\u0000b')))])"
     run 1 "member '$dt': invalid JSON at line 1, column [0-9]+: .*NUL|null" \

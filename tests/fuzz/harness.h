@@ -16,7 +16,8 @@
  * (so that the fuzzer reports it) when an output breaks its format: JSON
  * that does not parse or lacks keys, a Markdown table row with a different
  * number of cells than its header, a CSV record with the wrong number of
- * fields, or an error message that is not one line.
+ * fields. (Error messages quote member names verbatim: the CLI prints
+ * them sanitized, tests/cli/hostile.sh checks that.)
  */
 int fuzz_one(const uint8_t *data, size_t size);
 
