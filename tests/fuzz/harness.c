@@ -25,27 +25,34 @@ struct fuzz_state {
     struct rule_set rules;
 };
 
+static struct fuzz_state state;
+
+static void state_remove(void)
+{
+    unlink(state.path);
+}
+
 static struct fuzz_state *state_get(void)
 {
-    static struct fuzz_state st;
     static int ready;
     if (ready)
-        return &st;
+        return &state;
     const char *dir = getenv("TMPDIR");
     struct ct_error err = CT_ERROR_INIT;
-    snprintf(st.path, sizeof(st.path), "%s/ctfuzz-XXXXXX",
+    snprintf(state.path, sizeof(state.path), "%s/ctfuzz-XXXXXX",
              dir && *dir ? dir : "/tmp");
-    st.fd = mkstemp(st.path);
-    if (st.fd < 0) {
+    state.fd = mkstemp(state.path);
+    if (state.fd < 0) {
         perror("fuzz: mkstemp");
         abort();
     }
-    if (rules_load(&st.rules, NULL, &err) != 0) {
+    atexit(state_remove);
+    if (rules_load(&state.rules, NULL, &err) != 0) {
         fprintf(stderr, "fuzz: rules: %s\n", err.message);
         abort();
     }
     ready = 1;
-    return &st;
+    return &state;
 }
 
 static void fail(const char *what, const char *text, size_t len)
