@@ -76,6 +76,8 @@ static const char *archive_relative(struct walker *w, const char *name,
         first[n] = '\0';
         if (is_format_top(first)) {
             w->prefix = strdup("");
+        } else if (strcmp(first, "..") == 0 || strcmp(first, ".") == 0) {
+            return name; /* never a top folder: unknown, decide later */
         } else if (slash) {
             w->prefix = strndup(name, n + 1);
         } else {
@@ -89,8 +91,12 @@ static const char *archive_relative(struct walker *w, const char *name,
         w->prefix_known = 1;
     }
     size_t plen = strlen(w->prefix);
-    if (strncmp(name, w->prefix, plen) != 0)
-        return name; /* outside the root folder: reported as unknown */
+    if (strncmp(name, w->prefix, plen) != 0) {
+        /* outside the snapshot's top folder: never part of the snapshot,
+         * even when the rest of its path looks like a member */
+        walker_warn(w, name, "outside the snapshot's top folder: ignored");
+        return NULL;
+    }
     name += plen;
     return name[0] ? name : NULL;
 }

@@ -152,6 +152,19 @@ fail-on)
     expect 0 "" "$ctaudit" report "$fx/semantics/read-with-write" --fail-on warning
     expect 3 "" "$ctaudit" report "$fx/semantics/stopped-trail" --fail-on info
     expect 0 "" "$ctaudit" report "$fx/semantics/stopped-trail" --fail-on warning ;;
+outside-top-folder)
+    # with a top folder, a member beside it is not part of the snapshot
+    mk_tree
+    mkdir -p "$tmp/wrap/dump"
+    cp -r "$tmp/t/accounts" "$tmp/wrap/dump/"
+    mkdir -p "$tmp/wrap/accounts/999999999999/us-east-1"
+    cp "$tmp/t/$acct/describe-trails.json" "$tmp/wrap/accounts/999999999999/us-east-1/"
+    tar cf "$tmp/w.tar" -C "$tmp/wrap" dump accounts
+    expect 0 "outside the snapshot's top folder: ignored" \
+        "$ctaudit" load "$tmp/w.tar" -o "$tmp/out.db"
+    n=$("$ctaudit" sql "$tmp/out.db" "SELECT count(*) FROM accounts WHERE account_id = '999999999999'" --format csv 2>/dev/null | tail -1 | tr -d '\r')
+    [ "$n" = 0 ] || fail "a member outside the top folder was loaded"
+    echo "ok [$case]: members beside the top folder are ignored" ;;
 incomplete-snapshot)
     # an interrupted collection: manifest complete false; the report says
     # so and --fail-on warning fails, even though the data shows no cost
