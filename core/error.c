@@ -7,6 +7,13 @@
 
 static int error_vset(struct ct_error *err, int replace, int code,
                       const char *fmt, va_list ap)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 0)))
+#endif
+    ;
+
+static int error_vset(struct ct_error *err, int replace, int code,
+                      const char *fmt, va_list ap)
 {
     if (!err)
         return code;
