@@ -123,7 +123,7 @@ CREATE TABLE trail_sightings (
     is_shadow   INTEGER NOT NULL, -- region differs from the trail's home region
     PRIMARY KEY (snapshot_id, account_id, region, trail_arn)
 ) WITHOUT ROWID;
-CREATE INDEX trail_sightings_by_trail ON trail_sightings (snapshot_id, trail_arn);
+-- (no index by trail: every lookup gives all four key columns)
 
 -- A per-trail response file (selectors, insights, status) and who fetched it.
 -- The same trail may be fetched by several accounts (an organization trail
