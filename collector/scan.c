@@ -1194,7 +1194,11 @@ static int build_manifest(json_t **out, struct scan *s, time_t started,
                         "format", CT_SNAPSHOT_FORMAT, "format_version",
                         CT_SNAPSHOT_VERSION, "collector", "name", "ctcollect",
                         "version", "0.1.0", "started_at", t0, "ended_at", t1,
-                        "complete", !s->is_draining, "partition", s->partition,
+                        /* a signal after the last call leaves nothing out:
+                         * the snapshot is complete */
+                        "complete",
+                        !(s->is_draining && json_array_size(nc) > 0),
+                        "partition", s->partition,
                         "caller", s->caller, "options", opts, "not_collected",
                         nc)
             : NULL;
@@ -1418,7 +1422,8 @@ int scan_run(json_t **manifest, struct scan_summary *summary,
         for (size_t i = s.next_account; i < s.n_accounts; i++)
             note_not_collected(&s, s.accounts[i]->id, NULL,
                                "interrupted before the account was scanned");
-        summary->is_interrupted = 1;
+        /* interrupted only if something was actually left out */
+        summary->is_interrupted = json_object_size(s.not_collected) > 0;
     }
     if (rc)
         goto done;
