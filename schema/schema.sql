@@ -231,3 +231,45 @@ CREATE TABLE errors (
     member          TEXT NOT NULL
 );
 CREATE INDEX errors_by_account ON errors (snapshot_id, account_id, region);
+
+-- Cost Explorer GetCostAndUsage responses (organization/cost-and-usage*.json,
+-- SERVICE = AWS CloudTrail, grouped by LINKED_ACCOUNT and USAGE_TYPE):
+-- one row per (member, time period, group).
+CREATE TABLE cost_usage (
+    snapshot_id  INTEGER NOT NULL REFERENCES snapshots,
+    member       TEXT NOT NULL,   -- the file the row came from
+    period_start TEXT NOT NULL,   -- YYYY-MM-DD, inclusive
+    period_end   TEXT NOT NULL,   -- YYYY-MM-DD, exclusive
+    estimated    INTEGER,         -- Cost Explorer's Estimated flag
+    account_id   TEXT,            -- LINKED_ACCOUNT key
+    usage_type   TEXT NOT NULL,   -- USAGE_TYPE key, e.g. USE1-PaidEventsRecorded
+    region       TEXT,            -- from the prefix (usage_type_regions); NULL: unknown prefix
+    usage_kind   TEXT NOT NULL CHECK (usage_kind IN ('free_events', 'paid_events', 'data_events', 'network_events', 'insights_events', 'data_insights_events', 'lake', 'other')),
+    quantity     REAL,            -- UsageQuantity Amount (events for *EventsRecorded)
+    cost         REAL,            -- UnblendedCost Amount
+    currency     TEXT             -- UnblendedCost Unit (USD, CNY)
+);
+CREATE INDEX cost_usage_by_region ON cost_usage (snapshot_id, account_id, region);
+
+-- The region named by a usage type prefix (USE1- us-east-1, EU- eu-west-1,
+-- ...). A usage type without a prefix is us-east-1's.
+CREATE TABLE usage_type_regions (
+    prefix TEXT PRIMARY KEY,      -- without the trailing '-'
+    region TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Unit prices (schema/pricing.sql, or --pricing FILE): price per `per`
+-- units of `item` in a partition.
+--   item: management_copy | data_event | network_activity_event |
+--         insights_management | insights_data
+CREATE TABLE pricing (
+    partition  TEXT NOT NULL,
+    item       TEXT NOT NULL,
+    price      REAL NOT NULL CHECK (price >= 0),
+    per        INTEGER NOT NULL CHECK (per > 0),
+    currency   TEXT NOT NULL,
+    unit       TEXT NOT NULL,     -- what is counted, in words
+    source_url TEXT NOT NULL,
+    as_of      TEXT NOT NULL,     -- YYYY-MM-DD the price was read
+    PRIMARY KEY (partition, item)
+) WITHOUT ROWID;
