@@ -16,6 +16,7 @@ static const struct command commands[] = {
     {"load", cmd_load, "load snapshots into a SQLite database file"},
     {"sql", cmd_sql, "run read-only SQL over a snapshot or database"},
     {"rules", cmd_rules, "list the rules, or show one"},
+    {"plan", cmd_plan, "remediation steps, checked against the planned state"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1,0 +1,196 @@
+/* ctaudit plan: the remediation plan a security team can approve. */
+#include "analyzer/commands.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyzer/cli.h"
+#include "analyzer/load.h"
+#include "analyzer/plan.h"
+#include "analyzer/rules.h"
+
+static const char usage[] =
+    "usage: ctaudit plan SNAPSHOT...|DB [options]\n"
+    "\n"
+    "Turns the findings into remediation steps, ordered by what they save:\n"
+    "stop logging on duplicate trails (delete as the irreversible\n"
+    "alternative), or put-event-selectors that remove only the duplicated\n"
+    "events and keep every other selector as it is. Each step names the\n"
+    "findings it addresses, the account and region to run it in, and its\n"
+    "effect per region. Every step is applied to a planned copy of the\n"
+    "snapshot and checked with the report's own views: a step that would\n"
+    "leave a region without a read or write copy of management events,\n"
+    "without global service events or with only copies that skip event\n"
+    "sources is not planned. Organization trails are kept; trails whose\n"
+    "selectors or logging state are unknown get no step. Steps that change\n"
+    "compliance posture (AWS Config multi-region-cloudtrail-enabled, CIS)\n"
+    "are flagged. Nothing is executed.\n"
+    "\n"
+    "  --format markdown|json|sh  output format (default markdown; json is\n"
+    "                           documented in schema/PLAN.md; sh is a POSIX\n"
+    "                           script with every command commented out)\n"
+    "  -o, --output FILE        also write the plan to FILE\n"
+    "  --snapshot ID            which snapshot of a database (default the\n"
+    "                           newest)\n"
+    CLI_LOAD_HELP
+    "  -h, --help               this help\n"
+    "\n"
+    "Exit status: 0 ok, 1 error, 2 usage.\n";
+
+enum { FMT_MD, FMT_JSON, FMT_SH };
+
+static int render(FILE *f, const struct plan *p, int fmt)
+{
+    switch (fmt) {
+    case FMT_JSON:
+        return plan_render_json(f, p);
+    case FMT_SH:
+        return plan_render_sh(f, p);
+    default:
+        return plan_render_markdown(f, p);
+    }
+}
+
+/* Writes the plan to path through a temporary file and a rename. */
+static int write_file(const char *path, const struct plan *p, int fmt)
+{
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    int fd, rc = -1;
+    FILE *f = NULL;
+    if (!tmp)
+        return -1;
+    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
+    fd = mkstemp(tmp);
+    if (fd < 0 || !(f = fdopen(fd, "w"))) {
+        cli_error("plan: cannot create '%s': %s", tmp, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        goto done;
+    }
+    if (render(f, p, fmt) || fflush(f) || ferror(f)) {
+        cli_error("plan: cannot write '%s': %s", path, strerror(errno));
+        goto done;
+    }
+    if (fclose(f)) {
+        f = NULL;
+        cli_error("plan: cannot write '%s': %s", path, strerror(errno));
+        goto done;
+    }
+    f = NULL;
+    if (rename(tmp, path) != 0) {
+        cli_error("plan: cannot rename to '%s': %s", path, strerror(errno));
+        goto done;
+    }
+    rc = 0;
+done:
+    if (f)
+        fclose(f);
+    if (rc)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+int cmd_plan(int argc, char **argv)
+{
+    enum { OPT_FORMAT = 2000, OPT_SNAPSHOT };
+    static const struct option longopts[] = {
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"output", required_argument, NULL, 'o'},
+        {"snapshot", required_argument, NULL, OPT_SNAPSHOT},
+        {"help", no_argument, NULL, 'h'},
+        CLI_LOAD_LONG_OPTIONS,
+        {NULL, 0, NULL, 0}};
+    struct load_options lo = LOAD_OPTIONS_INIT;
+    struct cli_warnings warnings = {0, 0, 0};
+    struct ct_error err = CT_ERROR_INIT;
+    struct rule_set rules = RULE_SET_INIT;
+    struct plan plan;
+    const char *output = NULL;
+    long long snapshot_id = 0;
+    int fmt = FMT_MD, opt, status = CT_EXIT_ERROR, have_plan = 0;
+    sqlite3 *input = NULL, *db = NULL;
+
+    memset(&plan, 0, sizeof(plan));
+    while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+        int r = cli_load_option(opt, optarg, &lo);
+        if (r < 0)
+            goto usage_error;
+        if (r > 0)
+            continue;
+        switch (opt) {
+        case OPT_FORMAT:
+            if (strcmp(optarg, "markdown") == 0 || strcmp(optarg, "md") == 0)
+                fmt = FMT_MD;
+            else if (strcmp(optarg, "json") == 0)
+                fmt = FMT_JSON;
+            else if (strcmp(optarg, "sh") == 0)
+                fmt = FMT_SH;
+            else {
+                cli_error("plan: unknown format '%s' (markdown, json, sh)",
+                          optarg);
+                goto usage_error;
+            }
+            break;
+        case 'o': output = optarg; break;
+        case OPT_SNAPSHOT: {
+            char *end = NULL;
+            errno = 0;
+            snapshot_id = strtoll(optarg, &end, 10);
+            if (errno || !end || *end || snapshot_id <= 0) {
+                cli_error("plan: --snapshot takes a positive number");
+                goto usage_error;
+            }
+            break;
+        }
+        case 'h':
+            fputs(usage, stdout);
+            return cli_finish_stdout();
+        default:
+            goto usage_error;
+        }
+    }
+    if (optind >= argc) {
+        cli_error("plan: missing SNAPSHOT or DB");
+        goto usage_error;
+    }
+    lo.warn = cli_load_warning;
+    lo.warn_ctx = &warnings;
+    if (rules_load(&rules, NULL, &err)
+        || load_open_input(&input, (const char *const *)argv + optind,
+                           argc - optind, &lo, &err)
+        || plan_open_db(&db, input, &err)) {
+        cli_error("plan: %s", err.message);
+        goto done;
+    }
+    cli_warnings_finish(&warnings);
+    sqlite3_close(input);
+    input = NULL;
+    if (plan_build(&plan, db, &rules, snapshot_id, &err)) {
+        cli_error("plan: %s", err.message);
+        goto done;
+    }
+    have_plan = 1;
+    if (render(stdout, &plan, fmt)) {
+        cli_error("plan: cannot write the plan");
+        goto done;
+    }
+    if (output && write_file(output, &plan, fmt))
+        goto done;
+    status = cli_finish_stdout();
+done:
+    if (have_plan)
+        plan_release(&plan);
+    rules_release(&rules);
+    sqlite3_close(input);
+    sqlite3_close(db);
+    return status;
+usage_error:
+    fputs(usage, stderr);
+    return CT_EXIT_USAGE;
+}
