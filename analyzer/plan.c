@@ -427,6 +427,7 @@ struct cand {
     char *keeper;   /* the trail that keeps the events */
     long est;       /* charged items removed, alone against the snapshot */
     int multi;
+    int quality;    /* what makes a trail worth keeping (higher: keep) */
     int done;
 };
 
@@ -1441,6 +1442,8 @@ static int cmp_cand(const void *pa, const void *pb)
         return a->est > b->est ? -1 : 1;
     if (a->multi != b->multi) /* keep the multi-region copy */
         return a->multi - b->multi;
+    if (a->quality != b->quality) /* stop the weaker copy first */
+        return a->quality - b->quality;
     if (a->kind != b->kind)
         return (int)a->kind - (int)b->kind;
     int r = strcmp(a->arn, b->arn);
@@ -1567,10 +1570,23 @@ int plan_build(struct plan *out, sqlite3 *db, const struct rule_set *rules,
         struct cand *x = &cands.items[i];
         struct tstate t;
         int kept;
+        long long q = 0;
         char *reason = NULL;
         if ((rc = trail_state(&c, &t, c.s, x->arn)))
             goto done;
         x->multi = t.multi;
+        if ((rc = q_int(&c, &q, 0,
+                        "SELECT 8 * (v.excluded_sources IS NULL) "
+                        "+ 4 * coalesce(t.log_file_validation_enabled, 0) "
+                        "+ 2 * (t.kms_key_id IS NOT NULL) "
+                        "+ (t.cloud_watch_logs_log_group_arn IS NOT NULL) "
+                        "FROM trails t JOIN v_trails v "
+                        "ON v.snapshot_id = t.snapshot_id "
+                        "AND v.trail_arn = t.trail_arn "
+                        "WHERE t.snapshot_id = :s AND t.trail_arn = :t",
+                        x->arn, NULL, NULL)))
+            goto done;
+        x->quality = (int)q;
         /* a kept estimate is rolled back here: nothing is applied yet */
         if ((rc = q_run(&c, "SAVEPOINT estimate", NULL, NULL, NULL))
             || (rc = try_candidate(&c, x, &kept, &x->est, &reason, NULL,

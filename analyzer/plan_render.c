@@ -211,6 +211,41 @@ static size_t gaps_caused(const struct plan *p)
     return n;
 }
 
+static int same_gap_group(const struct plan_gap *a, const struct plan_gap *b)
+{
+    return a->preexisting == b->preexisting
+           && strcmp(a->account_id, b->account_id) == 0
+           && strcmp(a->detail, b->detail) == 0;
+}
+
+/* One line per (account, detail, cause), the regions listed. */
+static void gap_groups(FILE *f, const struct plan *p, int markdown)
+{
+    void (*text)(FILE *, const char *) = markdown ? md : comment_text;
+    for (size_t i = 0; i < p->n_gaps; i++) {
+        const struct plan_gap *g = &p->gaps[i];
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = same_gap_group(&p->gaps[j], g);
+        if (seen)
+            continue;
+        fputs(markdown ? "- account " : "#   account ", f);
+        text(f, g->account_id);
+        fputs(": ", f);
+        text(f, g->detail);
+        fputs(g->preexisting ? " (already in the snapshot) in "
+                             : " (CAUSED BY THE PLAN) in ",
+              f);
+        int n = 0;
+        for (size_t j = i; j < p->n_gaps; j++)
+            if (same_gap_group(&p->gaps[j], g)) {
+                fputs(n++ ? ", " : "", f);
+                text(f, p->gaps[j].region);
+            }
+        fputc('\n', f);
+    }
+}
+
 int plan_render_markdown(FILE *f, const struct plan *p)
 {
     fputs("# CloudTrail remediation plan\n\n", f);
@@ -294,17 +329,7 @@ int plan_render_markdown(FILE *f, const struct plan *p)
         fprintf(f, "Coverage after the plan: %zu gap(s), %zu caused by the "
                    "plan\n\n",
                 p->n_gaps, gaps_caused(p));
-        for (size_t i = 0; i < p->n_gaps; i++) {
-            fputs("- ", f);
-            md(f, p->gaps[i].account_id);
-            fputs(", ", f);
-            md(f, p->gaps[i].region);
-            fputs(": ", f);
-            md(f, p->gaps[i].detail);
-            fputs(p->gaps[i].preexisting ? " (already in the snapshot)\n"
-                                         : " (caused by the plan)\n",
-                  f);
-        }
+        gap_groups(f, p, 1);
     }
     return ferror(f) ? -1 : 0;
 }
@@ -539,16 +564,6 @@ int plan_render_sh(FILE *f, const struct plan *p)
     else
         fprintf(f, "%zu gap(s), %zu caused by the plan\n", p->n_gaps,
                 gaps_caused(p));
-    for (size_t i = 0; i < p->n_gaps; i++) {
-        fputs("#   ", f);
-        comment_text(f, p->gaps[i].account_id);
-        fputs(" ", f);
-        comment_text(f, p->gaps[i].region);
-        fputs(": ", f);
-        comment_text(f, p->gaps[i].detail);
-        fputs(p->gaps[i].preexisting ? " (already in the snapshot)\n"
-                                     : " (caused by the plan)\n",
-              f);
-    }
+    gap_groups(f, p, 0);
     return ferror(f) ? -1 : 0;
 }

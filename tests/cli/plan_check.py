@@ -1,0 +1,345 @@
+#!/usr/bin/env python3
+"""ctaudit plan (issue 6), checked from outside the program.
+
+    plan_check.py CTAUDIT SOURCE_DIR CASE
+
+CASE is a fixture directory under fixtures/ (example-org, semantics/dup-all,
+...) or a snapshot built here: `hostile` (trail names and data resource
+values made of shell syntax) and `never-stack` (organization trail, member
+trail and a member data-event trail in one region).
+
+For every case:
+  - the plan's own post-plan coverage has no gap caused by the plan;
+  - independently, the plan's steps applied in Python to the trail states
+    read with `ctaudit sql` (v_trails, v_coverage, v_region_mgmt) leave
+    every (account, region) with the read and write copies it had (> 0),
+    and a copy capturing every event source where one existed; each step's
+    before/after copies match that model;
+  - no step touches an organization trail, every step runs in the trail's
+    owner account and home region;
+  - savings never stack: per region, paid copies removed never exceed the
+    paid copies of the snapshot;
+  - the `--format sh` script runs no command as written, and uncommented
+    it calls a fake `aws` (tests/lib/fake-aws) with exactly the argv of the
+    JSON plan, in order, creating no file.
+"""
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+
+CTAUDIT, SRC, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
+TMP = tempfile.mkdtemp(prefix="plan-check-")
+FAILS = []
+
+
+def fail(msg):
+    FAILS.append(msg)
+    print("FAIL [%s]: %s" % (CASE, msg))
+
+
+def run(*args, **kw):
+    p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       **kw)
+    if p.returncode != 0:
+        print(p.stderr.decode(errors="replace"))
+        raise SystemExit("FAIL [%s]: exit %d: %s" % (CASE, p.returncode,
+                                                   " ".join(args[:3])))
+    return p.stdout
+
+
+def sql(db, query):
+    return json.loads(run(CTAUDIT, "sql", db, query, "--format", "json"))
+
+
+# ---- snapshots built here ------------------------------------------------
+
+def trail(name, account, region="us-east-1", org=False, multi=True,
+          custom=False, **extra):
+    t = {"Name": name, "S3BucketName": "bucket-" + account,
+         "IncludeGlobalServiceEvents": True, "IsMultiRegionTrail": multi,
+         "HomeRegion": region,
+         # the display name may hold spaces, the ARN's name may not
+         "TrailARN": "arn:aws:cloudtrail:%s:%s:trail/%s"
+                     % (region, account, name.replace(" ", "_")),
+         "LogFileValidationEnabled": False, "HasCustomEventSelectors": custom,
+         "HasInsightSelectors": False, "IsOrganizationTrail": org}
+    t.update(extra)
+    return t
+
+
+def regions(*names):
+    return {"Regions": [{"RegionName": r, "OptInStatus":
+                         "opt-in-not-required",
+                         "Endpoint": "ec2.%s.amazonaws.com" % r}
+                        for r in names]}
+
+
+def write_tar(path, members):
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as t:
+        for name, data in members:
+            if not isinstance(data, bytes):
+                data = json.dumps(data, indent=1).encode()
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            ti.mtime = 0
+            t.addfile(ti, io.BytesIO(data))
+
+
+def account_members(account, regs, trails, docs):
+    """trails: listed in every region; docs: {name: {file: body}}."""
+    ms = [("accounts/%s/regions.json" % account, regions(*regs)),
+          ("accounts/%s/identity.json" % account,
+           {"Account": account, "UserId": "AIDAEXAMPLE",
+            "Arn": "arn:aws:iam::%s:user/audit" % account})]
+    for r in regs:
+        ms.append(("accounts/%s/%s/describe-trails.json" % (account, r),
+                   {"trailList": trails}))
+    for t in trails:
+        owner = t["TrailARN"].split(":")[4]
+        if owner != account:
+            continue
+        name = t["TrailARN"].split(":trail/", 1)[1]
+        base = "accounts/%s/%s/trails/%s/%s/" % (account, t["HomeRegion"],
+                                                 owner, name)
+        files = {"get-trail-status.json": {"IsLogging": True}}
+        files.update(docs.get(t["Name"], {}))
+        for f, body in sorted(files.items()):
+            ms.append((base + f, body))
+    return ms
+
+
+def build_hostile(path):
+    a = "111122223333"
+    names = ["x';DROP TABLE trails;--", 'q"uote"', "semi;colon",
+             "$(touch pwned-sh)", "`touch pwned-bt`", "pi|pe|s",
+             "new\nline\r\nx", "it's", "back\\slash", "dollar$HOME"]
+    ts = [trail("audit-main", a, LogFileValidationEnabled=True,
+                KmsKeyId="arn:aws:kms:us-east-1:%s:key/k" % a)]
+    ts += [trail(n, a) for n in names]
+    hostile_value = "arn:aws:s3:::b'k$(touch pwned-json)/`id`|y;\n\"z\""
+    ts.append(trail("data'$(touch pwned-d)", a, custom=True))
+    docs = {"data'$(touch pwned-d)": {"get-event-selectors.json": {
+        "TrailARN": ts[-1]["TrailARN"],
+        "EventSelectors": [{"ReadWriteType": "All",
+                            "IncludeManagementEvents": True,
+                            "DataResources": [{"Type": "AWS::S3::Object",
+                                               "Values": [hostile_value]}],
+                            "ExcludeManagementEventSources": []}]}}}
+    write_tar(path, account_members(a, ["us-east-1", "eu-west-1"], ts, docs))
+
+
+def build_never_stack(path):
+    m, a = "100000000000", "100000000001"
+    org = trail("org-trail", m, org=True)
+    member = trail("member-trail", a)
+    data = trail("data-trail", a, multi=False, custom=True)
+    docs = {"data-trail": {"get-event-selectors.json": {
+        "TrailARN": data["TrailARN"],
+        "EventSelectors": [{"ReadWriteType": "All",
+                            "IncludeManagementEvents": True,
+                            "DataResources": [{"Type": "AWS::S3::Object",
+                                               "Values": ["arn:aws:s3:::logs-bucket/"]}],
+                            "ExcludeManagementEventSources": []}]}}}
+    regs = ["us-east-1", "eu-west-1"]
+    ms = [("organization/describe-organization.json", {"Organization": {
+        "Id": "o-example", "MasterAccountId": m, "FeatureSet": "ALL",
+        "Arn": "arn:aws:organizations::%s:organization/o-example" % m}}),
+          ("organization/list-accounts.json", {"Accounts": [
+              {"Id": m, "Name": "management", "Status": "ACTIVE"},
+              {"Id": a, "Name": "member", "Status": "ACTIVE"}]})]
+    ms += account_members(m, regs, [org], {})
+    ms += account_members(a, regs, [org, member, data], docs)
+    write_tar(path, ms)
+
+
+if CASE == "hostile":
+    snap = os.path.join(TMP, "hostile.tar")
+    build_hostile(snap)
+elif CASE == "never-stack":
+    snap = os.path.join(TMP, "never-stack.tar")
+    build_never_stack(snap)
+else:
+    snap = os.path.join(SRC, "fixtures", CASE)
+
+env = dict(os.environ, LC_ALL="C")
+plan = json.loads(run(CTAUDIT, "plan", snap, "--format", "json", env=env))
+run(CTAUDIT, "plan", snap, env=env)  # Markdown renders
+db = os.path.join(TMP, "s.db")
+run(CTAUDIT, "load", snap, "-o", db, env=env)
+
+# ---- the plan's own verdict ------------------------------------------------
+if plan.get("schema_version") != 1:
+    fail("schema_version %r" % plan.get("schema_version"))
+caused = [g for g in plan["coverage_after"]["gaps"] if not g["preexisting"]]
+if caused or plan["coverage_after"]["caused_by_plan"]:
+    fail("the plan reports gaps it causes: %r" % caused)
+
+# ---- independent check ------------------------------------------------------
+master = sql(db, "SELECT master_account_id FROM organizations")
+master = master[0]["master_account_id"] if master else None
+trails = {r["trail_arn"]: r for r in sql(db,
+          "SELECT trail_arn, owner_account_id, home_region, "
+          "is_organization_trail, delivers, mgmt_reads, mgmt_writes, "
+          "excluded_sources FROM v_trails WHERE snapshot_id = 1")}
+coverage = sql(db, "SELECT account_id, region, trail_arn FROM v_coverage "
+               "WHERE snapshot_id = 1")
+mgmt = {(r["account_id"], r["region"]): r for r in sql(db,
+        "SELECT account_id, region, read_copies, write_copies "
+        "FROM v_region_mgmt WHERE snapshot_id = 1")}
+state = {arn: dict(t) for arn, t in trails.items()}
+
+
+def copies(acct, region):
+    r = w = full_r = full_w = 0
+    for c in coverage:
+        if c["account_id"] != acct or c["region"] != region:
+            continue
+        t = state[c["trail_arn"]]
+        if not t["delivers"]:
+            continue
+        r += t["mgmt_reads"] == 1
+        w += t["mgmt_writes"] == 1
+        full_r |= t["mgmt_reads"] == 1 and t["excluded_sources"] is None
+        full_w |= t["mgmt_writes"] == 1 and t["excluded_sources"] is None
+    return r, w, full_r, full_w
+
+
+before = {k: copies(*k) for k in mgmt}
+for k, (r, w, _, _) in before.items():
+    if (r, w) != (mgmt[k]["read_copies"], mgmt[k]["write_copies"]):
+        fail("the model disagrees with v_region_mgmt in %s: %r" % (k, mgmt[k]))
+removed = {}
+for s in plan["steps"]:
+    arn = s["trail_arn"]
+    t = state.get(arn)
+    if t is None:
+        fail("step %d: unknown trail %r" % (s["number"], arn))
+        continue
+    if t["is_organization_trail"] and s["account_id"] != master:
+        fail("step %d touches organization trail %r from %s"
+             % (s["number"], arn, s["account_id"]))
+    if t["is_organization_trail"]:
+        fail("step %d touches organization trail %r" % (s["number"], arn))
+    if s["account_id"] != t["owner_account_id"]:
+        fail("step %d runs in %s, the trail's owner is %s"
+             % (s["number"], s["account_id"], t["owner_account_id"]))
+    argv = s["command"]["argv"]
+    want_opt = {"stop-logging": "--name"}.get(s["action"], "--trail-name")
+    if argv[:3] != ["aws", "cloudtrail", {"stop-logging": "stop-logging"}.get(
+            s["action"], "put-event-selectors")] or argv[3:7] != [
+            want_opt, arn, "--region", t["home_region"]]:
+        fail("step %d: unexpected argv %r" % (s["number"], argv))
+    if s["action"] == "stop-logging":
+        t["delivers"] = 0
+    elif s["action"] == "remove-management-events":
+        t["mgmt_reads"] = t["mgmt_writes"] = 0
+    for e in s["effects"]:
+        k = (e["account_id"], e["region"])
+        now = copies(*k)
+        if (e["read_copies_after"], e["write_copies_after"]) != now[:2]:
+            fail("step %d, %s: plan says %d/%d copies after, model %d/%d"
+                 % (s["number"], k, e["read_copies_after"],
+                    e["write_copies_after"], now[0], now[1]))
+        pr, pw = removed.get(k, (0, 0))
+        removed[k] = (pr + e["paid_read_copy_removed"],
+                      pw + e["paid_write_copy_removed"])
+for k, (r, w, fr, fw) in before.items():
+    ar, aw, afr, afw = copies(*k)
+    if (r and not ar) or (w and not aw):
+        fail("the plan leaves no %s copy in %s" % ("read" if r and not ar
+                                                   else "write", k))
+    if (fr and not afr) or (fw and not afw):
+        fail("the plan leaves no copy of every event source in %s" % (k,))
+    pr, pw = removed.get(k, (0, 0))
+    if pr > max(r - 1, 0) or pw > max(w - 1, 0):
+        fail("savings stack in %s: %d read and %d write copies removed, "
+             "%d and %d were paid" % (k, pr, pw, max(r - 1, 0),
+                                      max(w - 1, 0)))
+
+# ---- the shell script ------------------------------------------------------
+script = run(CTAUDIT, "plan", snap, "--format", "sh", env=env)
+bin_dir = os.path.join(TMP, "bin")
+os.mkdir(bin_dir)
+shutil.copy(os.path.join(SRC, "tests", "lib", "fake-aws", "aws"),
+            os.path.join(bin_dir, "aws"))
+os.chmod(os.path.join(bin_dir, "aws"), 0o755)
+cwd = os.path.join(TMP, "cwd")
+os.mkdir(cwd)
+log = os.path.join(TMP, "aws.log")
+sh_env = dict(env, PATH=bin_dir + os.pathsep + os.environ["PATH"],
+              FAKE_AWS_LOG=log)
+
+
+def run_script(text):
+    open(log, "w").close()
+    path = os.path.join(TMP, "plan.sh")
+    with open(path, "wb") as f:
+        f.write(text)
+    p = subprocess.run(["sh", path], cwd=cwd, env=sh_env,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if p.returncode != 0:
+        fail("sh exited %d: %s" % (p.returncode,
+                                   p.stderr.decode(errors="replace")))
+    with open(log, encoding="utf-8", errors="surrogateescape") as f:
+        return [json.loads(line) for line in f]
+
+
+if run_script(script):
+    fail("the script as written ran a command")
+lines = script.split(b"\n")
+uncommented = b"\n".join(l[2:] if l.startswith(b"# aws ") else l
+                         for l in lines)
+calls = run_script(uncommented)
+want = [s["command"]["argv"][1:] for s in plan["steps"]]
+if calls != want:
+    fail("fake aws got %r, the plan says %r" % (calls, want))
+if os.listdir(cwd):
+    fail("files appeared: %r" % os.listdir(cwd))
+
+# ---- case specifics ------------------------------------------------------------
+if CASE == "hostile":
+    if len(plan["steps"]) < 10:
+        fail("expected a step per hostile trail, got %d" % len(plan["steps"]))
+    if not any(s["action"] == "remove-management-events"
+               for s in plan["steps"]):
+        fail("no put-event-selectors step for the data trail")
+    kept = [a for a in trails if a.endswith("/audit-main")]
+    if any(s["trail_arn"] in kept for s in plan["steps"]):
+        fail("audit-main (validation, KMS) should be kept")
+if CASE == "never-stack":
+    acts = {s["trail_name"]: s for s in plan["steps"]}
+    if set(acts) != {"member-trail", "data-trail"}:
+        fail("expected steps on member-trail and data-trail, got %r"
+             % sorted(acts))
+    else:
+        if acts["member-trail"]["action"] != "stop-logging":
+            fail("member-trail is not stopped")
+        d = acts["data-trail"]
+        if d["action"] != "remove-management-events":
+            fail("data-trail: %s, expected remove-management-events"
+                 % d["action"])
+        if any(e["data_types_stopped"] for e in d["effects"]):
+            fail("data-trail keeps its data events: no data saving")
+        sel = json.loads(d["command"]["argv"][-1])
+        if sel != [{"DataResources": [{"Type": "AWS::S3::Object",
+                                       "Values": ["arn:aws:s3:::logs-bucket/"]}],
+                    "IncludeManagementEvents": False,
+                    "ReadWriteType": "All"}]:
+            fail("data-trail selectors: %r" % sel)
+        # the free copy that survives (the organization trail) is never
+        # narrowed, and every paid copy removed was paid at that point
+        for k in [("100000000001", "us-east-1")]:
+            if removed.get(k) != (2, 2):
+                fail("%s: expected 2 paid read and 2 paid write copies "
+                     "removed, got %r" % (k, removed.get(k)))
+
+shutil.rmtree(TMP, ignore_errors=True)
+if FAILS:
+    sys.exit(1)
+print("ok [%s]: %d step(s), no gap, argv exact, savings do not stack"
+      % (CASE, len(plan["steps"])))
