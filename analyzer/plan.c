@@ -187,7 +187,10 @@ int plan_open_db(sqlite3 **out, sqlite3 *src, struct ct_error *err)
     sqlite3_backup_finish(b);
     b = NULL;
     /* the views of this build, not those stored in a database file */
-    if (sqlite3_exec(db, "PRAGMA temp_store = FILE", NULL, NULL, NULL)
+    if (sqlite3_exec(db,
+                     "PRAGMA temp_store = FILE; PRAGMA synchronous = OFF; "
+                     "PRAGMA journal_mode = MEMORY",
+                     NULL, NULL, NULL)
         != SQLITE_OK) {
         rc = ct_error_set(err, CT_ESQL, "plan: %s", sqlite3_errmsg(db));
         goto done;
