@@ -245,6 +245,8 @@ static int load_volumes(sqlite3_stmt *ins, const char *path,
                     ok = (f[i][j] >= 'a' && f[i][j] <= 'z')
                          || (f[i][j] >= '0' && f[i][j] <= '9')
                          || f[i][j] == '-';
+                for (size_t j = 0; ok && c == V_ACCOUNT && j < fl[i]; j++)
+                    ok = f[i][j] >= '0' && f[i][j] <= '9';
                 if (!ok || (c == V_ACCOUNT && fl[i] != 12)) {
                     rc = ct_error_set(err, CT_EPARSE,
                                       "volumes '%s' line %zu: '%.*s' is not "

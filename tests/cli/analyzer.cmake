@@ -44,3 +44,12 @@ add_test(NAME fixtures_load_counts
          COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/fixture_counts.py
                  $<TARGET_FILE:ctaudit> ${PROJECT_SOURCE_DIR})
 set_tests_properties(fixtures_load_counts PROPERTIES LABELS cli)
+
+# Dollars without billing data (estimates, price files).
+foreach(case no-basis events-per-month volumes pricing pricing-refused
+        volumes-bad)
+    add_test(NAME costs_${case}
+             COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/costs.sh
+                     $<TARGET_FILE:ctaudit> ${PROJECT_SOURCE_DIR} ${case})
+    set_tests_properties(costs_${case} PROPERTIES LABELS cli)
+endforeach()
