@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "analyzer/cli.h"
+#include "analyzer/costs.h"
 #include "analyzer/db.h"
 #include "analyzer/load.h"
 #include "analyzer/report.h"
@@ -35,6 +36,7 @@ static const char usage[] =
     "  --rules-dir DIR          add the rules in DIR/*.sql\n"
     "  --snapshot ID            which snapshot of a database (default the\n"
     "                           newest)\n"
+    CLI_COST_HELP
     CLI_LOAD_HELP
     "  -h, --help               this help\n"
     "\n"
@@ -89,7 +91,9 @@ int cmd_report(int argc, char **argv)
         {"snapshot", required_argument, NULL, OPT_SNAPSHOT},
         {"help", no_argument, NULL, 'h'},
         CLI_LOAD_LONG_OPTIONS,
+        CLI_COST_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
+    struct cost_options co = COST_OPTIONS_INIT;
     struct load_options lo = LOAD_OPTIONS_INIT;
     struct cli_warnings warnings = {0, 0, 0};
     struct ct_error err = CT_ERROR_INIT;
@@ -106,6 +110,8 @@ int cmd_report(int argc, char **argv)
     memset(&rep, 0, sizeof(rep));
     while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
         int r = cli_load_option(opt, optarg, &lo);
+        if (r == 0)
+            r = cost_option(opt, optarg, &co);
         if (r < 0)
             goto usage_error;
         if (r > 0)
@@ -177,6 +183,7 @@ int cmd_report(int argc, char **argv)
     if (load_open_input(&db, (const char *const *)argv + optind, argc - optind,
                         &lo, &err)
         || db_exec(db, "PRAGMA temp_store = FILE; PRAGMA main.cache_size = -16384; PRAGMA temp.cache_size = -16384", &err)
+        || costs_prepare(db, &co, &err)
         || db_materialize_views(db, &err)
         || db_guard_readonly(db, &err)) {
         cli_error("report: %s", err.message);

@@ -45,6 +45,15 @@ add_test(NAME fixtures_load_counts
                  $<TARGET_FILE:ctaudit> ${PROJECT_SOURCE_DIR})
 set_tests_properties(fixtures_load_counts PROPERTIES LABELS cli)
 
+# Dollars without billing data (estimates, price files).
+foreach(case no-basis events-per-month volumes pricing pricing-refused
+        volumes-bad)
+    add_test(NAME costs_${case}
+             COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/costs.sh
+                     $<TARGET_FILE:ctaudit> ${PROJECT_SOURCE_DIR} ${case})
+    set_tests_properties(costs_${case} PROPERTIES LABELS cli)
+endforeach()
+
 # ctaudit diff: golden Markdown and JSON per fixtures/diff/<case>, then the
 # other checks of tests/cli/diff.sh.
 file(GLOB CT_DIFF_CASES LIST_DIRECTORIES true CONFIGURE_DEPENDS
