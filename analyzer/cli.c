@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void print_sanitized(FILE *f, const char *s);
 
@@ -115,4 +116,48 @@ int cli_finish_stdout(void)
         return CT_EXIT_ERROR;
     }
     return CT_EXIT_OK;
+}
+
+int cli_write_atomic(const char *cmd, const char *path,
+                     int (*render)(FILE *f, const void *ctx), const void *ctx)
+{
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    int fd, rc = -1;
+    FILE *f = NULL;
+    if (!tmp) {
+        cli_error("%s: out of memory", cmd);
+        return -1;
+    }
+    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
+    fd = mkstemp(tmp);
+    if (fd < 0 || !(f = fdopen(fd, "w"))) {
+        cli_error("%s: cannot create '%s': %s", cmd, tmp, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        goto done;
+    }
+    if (render(f, ctx) || fflush(f) || ferror(f)) {
+        cli_error("%s: cannot write '%s': %s", cmd, path, strerror(errno));
+        goto done;
+    }
+    if (fclose(f)) {
+        f = NULL;
+        cli_error("%s: cannot write '%s': %s", cmd, path, strerror(errno));
+        goto done;
+    }
+    f = NULL;
+    if (rename(tmp, path) != 0) {
+        cli_error("%s: cannot rename to '%s': %s", cmd, path,
+                  strerror(errno));
+        goto done;
+    }
+    rc = 0;
+done:
+    if (f)
+        fclose(f);
+    if (rc && fd >= 0)
+        unlink(tmp);
+    free(tmp);
+    return rc;
 }

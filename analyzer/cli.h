@@ -60,6 +60,15 @@ int cli_load_option(int opt, const char *arg, struct load_options *lo);
     "      --max-total-size N   largest snapshot, uncompressed (default "     \
     "16G)\n"
 
+/*
+ * Writes path atomically: render(f, ctx) into a temporary file beside it,
+ * then a rename, so a failure leaves path untouched and no temporary file.
+ * Errors are printed as "<cmd>: cannot ... 'path': reason". 0 on success.
+ */
+int cli_write_atomic(const char *cmd, const char *path,
+                     int (*render)(FILE *f, const void *ctx),
+                     const void *ctx);
+
 /* Closes stdout and reports a write error (disk full, closed pipe). */
 int cli_finish_stdout(void);
 

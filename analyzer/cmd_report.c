@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "analyzer/cli.h"
+#include "analyzer/costs.h"
 #include "analyzer/db.h"
 #include "analyzer/load.h"
 #include "analyzer/report.h"
@@ -35,6 +36,7 @@ static const char usage[] =
     "  --rules-dir DIR          add the rules in DIR/*.sql\n"
     "  --snapshot ID            which snapshot of a database (default the\n"
     "                           newest)\n"
+    CLI_COST_HELP
     CLI_LOAD_HELP
     "  -h, --help               this help\n"
     "\n"
@@ -54,46 +56,23 @@ static int render(FILE *f, const struct report *r, int fmt, int only)
     }
 }
 
+struct render_ctx {
+    const struct report *r;
+    int fmt, only;
+};
+
+static int render_to(FILE *f, const void *ctx)
+{
+    const struct render_ctx *c = ctx;
+    return render(f, c->r, c->fmt, c->only);
+}
+
 /* Writes the report to path through a temporary file and a rename. */
 static int write_file(const char *path, const struct report *r, int fmt,
                       int only)
 {
-    size_t n = strlen(path) + 16;
-    char *tmp = malloc(n);
-    int fd, rc = -1;
-    FILE *f = NULL;
-    if (!tmp)
-        return -1;
-    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0 || !(f = fdopen(fd, "w"))) {
-        cli_error("report: cannot create '%s': %s", tmp, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        goto done;
-    }
-    if (render(f, r, fmt, only) || fflush(f) || ferror(f)) {
-        cli_error("report: cannot write '%s': %s", path, strerror(errno));
-        goto done;
-    }
-    if (fclose(f)) {
-        f = NULL;
-        cli_error("report: cannot write '%s': %s", path, strerror(errno));
-        goto done;
-    }
-    f = NULL;
-    if (rename(tmp, path) != 0) {
-        cli_error("report: cannot rename to '%s': %s", path, strerror(errno));
-        goto done;
-    }
-    rc = 0;
-done:
-    if (f)
-        fclose(f);
-    if (rc)
-        unlink(tmp);
-    free(tmp);
-    return rc;
+    struct render_ctx c = {r, fmt, only};
+    return cli_write_atomic("report", path, render_to, &c);
 }
 
 int cmd_report(int argc, char **argv)
@@ -112,7 +91,9 @@ int cmd_report(int argc, char **argv)
         {"snapshot", required_argument, NULL, OPT_SNAPSHOT},
         {"help", no_argument, NULL, 'h'},
         CLI_LOAD_LONG_OPTIONS,
+        CLI_COST_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
+    struct cost_options co = COST_OPTIONS_INIT;
     struct load_options lo = LOAD_OPTIONS_INIT;
     struct cli_warnings warnings = {0, 0, 0};
     struct ct_error err = CT_ERROR_INIT;
@@ -129,6 +110,8 @@ int cmd_report(int argc, char **argv)
     memset(&rep, 0, sizeof(rep));
     while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
         int r = cli_load_option(opt, optarg, &lo);
+        if (r == 0)
+            r = cost_option(opt, optarg, &co);
         if (r < 0)
             goto usage_error;
         if (r > 0)
@@ -200,6 +183,7 @@ int cmd_report(int argc, char **argv)
     if (load_open_input(&db, (const char *const *)argv + optind, argc - optind,
                         &lo, &err)
         || db_exec(db, "PRAGMA temp_store = FILE; PRAGMA main.cache_size = -16384; PRAGMA temp.cache_size = -16384", &err)
+        || costs_prepare(db, &co, &err)
         || db_materialize_views(db, &err)
         || db_guard_readonly(db, &err)) {
         cli_error("report: %s", err.message);

@@ -11,7 +11,7 @@ extern const size_t ct_schema_files_count;
 
 int db_schema_version(void)
 {
-    return 1;
+    return 2;
 }
 
 int db_exec(sqlite3 *db, const char *sql, struct ct_error *err)
@@ -118,6 +118,11 @@ static const struct {
                    "(snapshot_id, trail_arn)"},
     {"v_region_mgmt", "CREATE INDEX temp.m_mgmt ON v_region_mgmt "
                       "(snapshot_id, account_id, region)"},
+    {"v_region_costs", "CREATE INDEX temp.m_rcost ON v_region_costs "
+                       "(snapshot_id, account_id, region)"},
+    {"v_trail_region_costs", "CREATE INDEX temp.m_tcost ON "
+                             "v_trail_region_costs (snapshot_id, "
+                             "account_id, region, trail_arn)"},
 };
 
 /* Runs one statement of views.sql as a TEMP table, then its indexes. */

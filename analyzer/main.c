@@ -14,6 +14,8 @@ struct command {
 static const struct command commands[] = {
     {"report", cmd_report, "what each account and region pays, and why"},
     {"load", cmd_load, "load snapshots into a SQLite database file"},
+    {"diff", cmd_diff,
+     "what changed between two snapshots, and findings resolved"},
     {"sql", cmd_sql, "run read-only SQL over a snapshot or database"},
     {"rules", cmd_rules, "list the rules, or show one"},
     {"plan", cmd_plan, "remediation steps, checked against the planned state"},
@@ -30,7 +32,8 @@ static void print_usage(FILE *f)
           "  version  print the version\n"
           "\n"
           "ctaudit never uses the network. Exit status: 0 ok, 1 error,\n"
-          "2 usage error, 3 findings at or above --fail-on.\n",
+          "2 usage error, 3 findings at or above --fail-on (report) or a\n"
+          "finding introduced (diff --fail-on-introduced).\n",
           f);
 }
 

@@ -316,6 +316,14 @@ static int region_row(struct report *r, sqlite3_stmt *st, void *ctx,
     l->read_copies = sqlite3_column_int(st, 5);
     l->write_copies = sqlite3_column_int(st, 6);
     l->unknown_trails = sqlite3_column_int(st, 7);
+    l->has_monthly = sqlite3_column_type(st, 8) != SQLITE_NULL;
+    l->monthly = sqlite3_column_double(st, 8);
+    if (l->has_monthly) {
+        a->monthly += l->monthly;
+        a->monthly_regions++;
+    } else {
+        a->unknown_regions++;
+    }
     return oom ? ct_error_set(err, CT_ENOMEM, "out of memory") : 0;
 }
 
@@ -323,10 +331,16 @@ static int load_regions(struct report *r, sqlite3 *db,
                         struct account_index *idx, struct ct_error *err)
 {
     return query_each(r, db,
-                      "SELECT account_id, region, scan_state, trails, "
-                      "active_trails, read_copies, write_copies, "
-                      "unknown_trails FROM v_region_mgmt WHERE snapshot_id "
-                      "= ?1 ORDER BY account_id, region",
+                      "SELECT m.account_id, m.region, m.scan_state, "
+                      "m.trails, m.active_trails, m.read_copies, "
+                      "m.write_copies, m.unknown_trails, "
+                      "c.paid_mgmt_monthly + c.data_monthly + "
+                      "c.network_monthly + c.insights_monthly "
+                      "FROM v_region_mgmt m LEFT JOIN v_region_costs c "
+                      "ON c.snapshot_id = m.snapshot_id AND c.account_id = "
+                      "m.account_id AND c.region = m.region AND c.basis IS "
+                      "NOT NULL WHERE m.snapshot_id = ?1 "
+                      "ORDER BY m.account_id, m.region",
                       region_row, idx, err);
 }
 
@@ -591,7 +605,12 @@ int report_build(struct report *out, sqlite3 *db, const struct rule_set *rules,
         else
             r.skipped++;
         r.with_cost_warnings += a->cost_warning;
+        r.monthly += a->monthly;
+        r.monthly_regions += a->monthly_regions;
+        r.unknown_regions += a->unknown_regions;
     }
+    if ((rc = costs_basis(&r.costs, db, r.snapshot_id, err)))
+        goto fail;
     r.by_id = malloc((r.n_accounts ? r.n_accounts : 1) * sizeof(*r.by_id));
     if (!r.by_id) {
         rc = ct_error_set(err, CT_ENOMEM, "out of memory");

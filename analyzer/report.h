@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 
+#include "analyzer/costs.h"
 #include "analyzer/rules.h"
 #include "core/error.h"
 
@@ -28,6 +29,8 @@ struct region_line {
     const char *region, *scan_state; /* interned in report.strings */
     int trails, active, read_copies, write_copies, unknown_trails;
     int data, insights, network; /* an active trail delivers them */
+    double monthly;              /* charges beyond the free copy */
+    int has_monthly;             /* 0: unknown (no basis for dollars) */
 };
 
 struct account_report {
@@ -40,6 +43,8 @@ struct account_report {
     struct finding **findings; /* borrowed from report.findings */
     size_t n_findings;
     char *status;              /* the article's summary phrase */
+    double monthly;            /* sum of the known region charges */
+    int monthly_regions, unknown_regions; /* regions with/without dollars */
     int cost_warning;
     int n_trails;
 };
@@ -55,6 +60,9 @@ struct report {
     struct finding **global;             /* findings without an account */
     size_t n_global;
     int scanned, skipped, with_cost_warnings;
+    struct cost_basis costs;             /* what the dollars rest on */
+    double monthly;                      /* all accounts' known charges */
+    int monthly_regions, unknown_regions;
     int n_warning, n_info;
     struct strmap strings;               /* owns the rows' strings */
 };

@@ -3,6 +3,7 @@
  * machine contract, schema/REPORT.md), CSV (one row per finding). They read
  * the model only. Text from snapshots is escaped for each format.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,19 @@
 
 #include "analyzer/output.h"
 #include "analyzer/report.h"
+
+/* " ($12.34/month)", " (~$12.34/month, estimate)" or "" without a basis. */
+static void md_money(FILE *f, const struct report *r, double amount)
+{
+    char buf[64];
+    if (!r->costs.kind[0])
+        return;
+    costs_format(buf, sizeof(buf), amount, r->costs.currency);
+    if (strcmp(r->costs.kind, "estimate") == 0)
+        fprintf(f, " (~%s/month, estimate)", buf);
+    else
+        fprintf(f, " (%s/month)", buf);
+}
 
 #define RULE_LINE \
     "================================================================================"
@@ -91,7 +105,8 @@ static void md_table(FILE *f, const struct account_report *a)
     }
 }
 
-static void md_region_lines(FILE *f, const struct account_report *a)
+static void md_region_lines(FILE *f, const struct report *r,
+                            const struct account_report *a)
 {
     for (size_t i = 0; i < a->n_regions; i++) {
         const struct region_line *l = &a->regions[i];
@@ -130,6 +145,8 @@ static void md_region_lines(FILE *f, const struct account_report *a)
                 fprintf(f, "%snetwork", sep);
             fputs(" events", f);
         }
+        if (l->has_monthly)
+            md_money(f, r, l->monthly);
         fputc('\n', f);
     }
 }
@@ -181,7 +198,8 @@ static void md_trail_names(FILE *f, const char *arns)
 }
 
 /* Findings grouped by (rule, detail, trails) with their regions. */
-static int md_findings(FILE *f, struct finding **items, size_t n)
+static int md_findings(FILE *f, const struct report *r,
+                       struct finding **items, size_t n)
 {
     struct finding **sorted;
     if (n == 0)
@@ -221,6 +239,15 @@ static int md_findings(FILE *f, struct finding **items, size_t n)
             md_trail_names(f, g->trail_arns);
             fputc(']', f);
         }
+        double cost = 0;
+        int has_cost = 0;
+        for (size_t k = i; k < j; k++)
+            if (sorted[k]->has_cost) {
+                cost += sorted[k]->monthly_cost;
+                has_cost = 1;
+            }
+        if (has_cost)
+            md_money(f, r, cost);
         fputc('\n', f);
         i = j;
     }
@@ -243,6 +270,32 @@ static void md_padded(FILE *f, const char *name, const char *id, size_t width)
         fputc(' ', f);
 }
 
+/* The organization's dollars, and what they rest on. */
+static void md_cost_summary(FILE *f, const struct report *r)
+{
+    char buf[64];
+    costs_format(buf, sizeof(buf), r->monthly, r->costs.currency);
+    if (strcmp(r->costs.kind, "billing") == 0)
+        fprintf(f,
+                "Charges beyond the free copy: %s/month (Cost Explorer: "
+                "average of %d month(s) to %s)\n",
+                buf, r->costs.months, r->costs.through);
+    else if (strcmp(r->costs.kind, "estimate") == 0)
+        fprintf(f,
+                "Estimated charges beyond the free copy: %s/month (an "
+                "ESTIMATE from --events-per-month/--volumes at list prices, "
+                "not billing data)\n",
+                buf);
+    else
+        fputs("Dollars: no billing data in this snapshot; collect it with "
+              "`ctcollect --costs`, or estimate with --events-per-month N\n",
+              f);
+    if (r->costs.kind[0] && r->unknown_regions)
+        fprintf(f, "Dollars unknown in %d region(s): no price or volume for "
+                   "them\n",
+                r->unknown_regions);
+}
+
 int report_render_markdown(FILE *f, const struct report *r, int findings_only)
 {
     if (r->complete == 0)
@@ -250,7 +303,7 @@ int report_render_markdown(FILE *f, const struct report *r, int findings_only)
               "interrupted; what it lacks is listed below and nothing here "
               "is clean.\n\n",
               f);
-    if (r->n_global && md_findings(f, r->global, r->n_global))
+    if (r->n_global && md_findings(f, r, r->global, r->n_global))
         return -1;
     if (r->n_global)
         fputc('\n', f);
@@ -278,11 +331,21 @@ int report_render_markdown(FILE *f, const struct report *r, int findings_only)
         } else {
             md_table(f, a);
             fputc('\n', f);
-            md_region_lines(f, a);
+            md_region_lines(f, r, a);
+            if (r->costs.kind[0] && a->monthly_regions) {
+                char buf[64];
+                costs_format(buf, sizeof(buf), a->monthly, r->costs.currency);
+                fprintf(f, "%s beyond the free copy: %s/month%s\n",
+                        strcmp(r->costs.kind, "estimate") == 0
+                            ? "Estimated charges"
+                            : "Charges",
+                        buf,
+                        a->unknown_regions ? " (some regions unknown)" : "");
+            }
         }
         if (a->n_findings) {
             fputc('\n', f);
-            if (md_findings(f, a->findings, a->n_findings))
+            if (md_findings(f, r, a->findings, a->n_findings))
                 return -1;
         }
         fputc('\n', f);
@@ -301,6 +364,7 @@ int report_render_markdown(FILE *f, const struct report *r, int findings_only)
     }
     fprintf(f, "Scanned: %d | Skipped: %d | With cost warnings: %d\n",
             r->scanned, r->skipped, r->with_cost_warnings);
+    md_cost_summary(f, r);
 
     /* what the article's checks cannot say: counts per rule (findings
      * are sorted by account, so a rule's accounts change monotonically) */
@@ -386,6 +450,12 @@ static json_t *jtri(int v)
     return v < 0 ? json_null() : json_boolean(v);
 }
 
+/* An amount in the report's currency, rounded to cents; null if unknown. */
+static json_t *jmoney(int known, double v)
+{
+    return known ? json_real(llround(v * 100.0) / 100.0) : json_null();
+}
+
 static json_t *finding_json(const struct finding *x)
 {
     json_t *o = json_object(), *arns = json_array();
@@ -408,6 +478,8 @@ static json_t *finding_json(const struct finding *x)
     json_object_set_new(o, "read_copies", jnum(x->read_copies));
     json_object_set_new(o, "write_copies", jnum(x->write_copies));
     json_object_set_new(o, "paid_copies", jnum(x->paid_copies));
+    json_object_set_new(o, "monthly_cost", jmoney(x->has_cost,
+                                                  x->monthly_cost));
     return o;
 }
 
@@ -423,6 +495,10 @@ static json_t *account_json(const struct account_report *a)
     json_object_set_new(o, "status", jstr(a->status));
     json_object_set_new(o, "cost_warning", json_boolean(a->cost_warning));
     json_object_set_new(o, "trail_count", json_integer(a->n_trails));
+    json_object_set_new(o, "monthly_cost",
+                        jmoney(a->monthly_regions > 0, a->monthly));
+    json_object_set_new(o, "monthly_cost_unknown_regions",
+                        json_integer(a->unknown_regions));
     for (size_t i = 0; i < a->n_regions; i++) {
         const struct region_line *l = &a->regions[i];
         json_t *x = json_object();
@@ -442,6 +518,8 @@ static json_t *account_json(const struct account_report *a)
         json_object_set_new(x, "insights", json_boolean(l->insights));
         json_object_set_new(x, "network_activity_events",
                             json_boolean(l->network));
+        json_object_set_new(x, "monthly_cost",
+                            jmoney(l->has_monthly, l->monthly));
         json_array_append_new(regions, x);
     }
     for (size_t i = 0; i < a->n_rows; i++) {
@@ -520,6 +598,21 @@ int report_render_json(FILE *f, const struct report *r, int findings_only)
     json_object_set_new(sev, "warning", json_integer(r->n_warning));
     json_object_set_new(sev, "info", json_integer(r->n_info));
     json_object_set_new(summary, "findings_by_severity", sev);
+    json_t *costs = json_object();
+    json_object_set_new(costs, "basis",
+                        r->costs.kind[0] ? jstr(r->costs.kind) : json_null());
+    json_object_set_new(costs, "currency", jstr(r->costs.currency));
+    json_object_set_new(costs, "billing_months",
+                        json_integer(r->costs.months));
+    json_object_set_new(costs, "billing_through",
+                        r->costs.through[0] ? jstr(r->costs.through)
+                                            : json_null());
+    json_object_set_new(costs, "monthly_cost",
+                        jmoney(r->costs.kind[0] && r->monthly_regions > 0,
+                               r->monthly));
+    json_object_set_new(costs, "unknown_regions",
+                        json_integer(r->unknown_regions));
+    json_object_set_new(summary, "costs", costs);
     if (dump(f, summary))
         return -1;
     fputs("\n}\n", f);
@@ -531,7 +624,8 @@ int report_render_json(FILE *f, const struct report *r, int findings_only)
 int report_render_csv(FILE *f, const struct report *r)
 {
     fputs("rule_id,severity,account_id,account_name,region,trail_arns,"
-          "detail,read_copies,write_copies,paid_copies\r\n",
+          "detail,read_copies,write_copies,paid_copies,monthly_cost,"
+          "cost_basis\r\n",
           f);
     for (size_t i = 0; i < r->findings.n; i++) {
         const struct finding *x = &r->findings.items[i];
@@ -564,6 +658,10 @@ int report_render_csv(FILE *f, const struct report *r)
             fprintf(f, ",%lld", x->paid_copies);
         else
             fputc(',', f);
+        if (x->has_cost && r->costs.kind[0])
+            fprintf(f, ",%.2f,%s", x->monthly_cost, r->costs.kind);
+        else
+            fputs(",,", f);
         fputs("\r\n", f);
     }
     return 0;

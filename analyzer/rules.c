@@ -15,7 +15,7 @@ extern const size_t ct_rule_files_count;
 
 const char *const rule_columns[] = {
     "rule_id", "severity", "account_id", "region", "trail_arns", "detail",
-    "read_copies", "write_copies", "paid_copies"};
+    "read_copies", "write_copies", "paid_copies", "monthly_cost"};
 
 #define RULE_MAX_SIZE (1 << 20)
 
@@ -321,17 +321,17 @@ static int run_rule(struct finding_list *out, const struct rule *r,
                           r->id, r->origin);
         goto done;
     }
-    if (sqlite3_column_count(st) != RULE_N_COLUMNS) {
+    int ncol = sqlite3_column_count(st);
+    if (ncol != RULE_N_COLUMNS && ncol != RULE_N_COLUMNS + 1) {
         rc = ct_error_set(err, CT_EINVAL,
                           "rule '%s' (%s): returns %d columns, rules return "
                           "%d (rule_id, severity, account_id, region, "
                           "trail_arns, detail, read_copies, write_copies, "
-                          "paid_copies)",
-                          r->id, r->origin, sqlite3_column_count(st),
-                          RULE_N_COLUMNS);
+                          "paid_copies), then optionally monthly_cost",
+                          r->id, r->origin, ncol, RULE_N_COLUMNS);
         goto done;
     }
-    for (int i = 0; i < RULE_N_COLUMNS; i++)
+    for (int i = 0; i < ncol; i++)
         if (strcmp(sqlite3_column_name(st, i), rule_columns[i]) != 0) {
             rc = ct_error_set(err, CT_EINVAL,
                               "rule '%s' (%s): column %d is '%s', expected "
@@ -376,6 +376,11 @@ static int run_rule(struct finding_list *out, const struct rule *r,
         f.read_copies = col_num(st, 6);
         f.write_copies = col_num(st, 7);
         f.paid_copies = col_num(st, 8);
+        f.has_cost = ncol > RULE_N_COLUMNS
+                     && sqlite3_column_type(st, RULE_N_COLUMNS) != SQLITE_NULL;
+        f.monthly_cost = f.has_cost
+                             ? sqlite3_column_double(st, RULE_N_COLUMNS)
+                             : 0.0;
         if (!oom && out->n == out->cap) {
             size_t ncap = out->cap ? out->cap * 2 : 64;
             struct finding *ni = realloc(out->items, ncap * sizeof(*ni));

@@ -42,6 +42,8 @@ struct finding {
     const char *trail_arns;  /* space-separated, may be NULL */
     const char *detail;
     long long read_copies, write_copies, paid_copies; /* -1: NULL */
+    double monthly_cost; /* the optional 10th column; valid if has_cost */
+    int has_cost;
 };
 
 struct finding_list {
@@ -52,7 +54,8 @@ struct finding_list {
 
 #define FINDING_LIST_INIT {NULL, 0, 0, STRMAP_INIT(0)}
 
-/* The columns every rule returns, in this order. */
+/* The columns every rule returns, in this order; the last one
+ * (monthly_cost) is optional. */
 extern const char *const rule_columns[];
 #define RULE_N_COLUMNS 9
 

@@ -2,7 +2,7 @@
 -- Tables hold what the snapshot says, raw and normalized (one row per value);
 -- views (schema/views.sql) derive what it means. Every row carries its
 -- snapshot_id so that several snapshots (before/after) share one database.
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 CREATE TABLE snapshots (
     snapshot_id        INTEGER PRIMARY KEY,
@@ -273,3 +273,15 @@ CREATE TABLE pricing (
     as_of      TEXT NOT NULL,     -- YYYY-MM-DD the price was read
     PRIMARY KEY (partition, item)
 ) WITHOUT ROWID;
+
+-- Monthly event volumes given on the command line (report, plan and diff:
+-- --events-per-month N, --volumes FILE.csv) for estimates without billing
+-- data. Empty in a stored database. account_id or region NULL: every
+-- account or region without a more specific row.
+CREATE TABLE volume_estimates (
+    account_id        TEXT,
+    region            TEXT,
+    management_events REAL,       -- per month, one copy
+    data_events       REAL,       -- per month, one trail's copy
+    network_events    REAL        -- per month, one trail's copy
+);

@@ -518,3 +518,184 @@ FROM (
     ORDER BY c.snapshot_id, c.account_id, c.region, c.trail_arn
 )
 GROUP BY snapshot_id, account_id, region;
+
+-- Billing volumes and costs per month: the Cost Explorer rows of each
+-- snapshot (organization/cost-and-usage*.json), averaged over the months
+-- they cover. Rows whose account or region is unknown are left out here.
+CREATE VIEW v_usage_monthly AS
+WITH m AS (
+    SELECT snapshot_id, count(DISTINCT period_start) AS months
+    FROM cost_usage
+    GROUP BY snapshot_id
+)
+SELECT u.snapshot_id, u.account_id, u.region, u.usage_kind,
+    min(u.currency) AS currency, m.months,
+    sum(u.quantity) / m.months AS quantity,
+    sum(u.cost) / m.months AS cost
+FROM cost_usage u
+JOIN m ON m.snapshot_id = u.snapshot_id
+WHERE u.account_id IS NOT NULL AND u.region IS NOT NULL
+GROUP BY u.snapshot_id, u.account_id, u.region, u.usage_kind;
+
+-- What each (account, region) costs per month beyond the free copy, and
+-- what one more (or one fewer) management copy costs there.
+--   basis: billing (the snapshot holds Cost Explorer data: its costs are
+--          used as they are), estimate (volumes from --events-per-month or
+--          --volumes, priced with `pricing`), or NULL (unknown).
+--   mgmt_copy_monthly: one paid management copy: the paid cost divided
+--          among the paid copies, or, with no paid copy, the free copy's
+--          volume at the management_copy price.
+--   paid_mgmt_monthly, data_monthly, network_monthly, insights_monthly:
+--          the charges; NULL when the basis cannot tell.
+--   data_trails, network_trails, insight_types: how many delivering trails
+--          (Insights: trail x type pairs) share those charges.
+CREATE VIEW v_region_costs AS
+WITH billed AS (
+    SELECT snapshot_id, min(currency) AS currency, max(period_end) AS through
+    FROM cost_usage
+    GROUP BY snapshot_id
+),
+u AS (
+    SELECT snapshot_id, account_id, region,
+        sum(CASE WHEN usage_kind = 'free_events' THEN quantity END)
+            AS free_events,
+        sum(CASE WHEN usage_kind = 'paid_events' THEN quantity END)
+            AS paid_events,
+        sum(CASE WHEN usage_kind = 'paid_events' THEN cost END) AS paid_cost,
+        sum(CASE WHEN usage_kind = 'data_events' THEN cost END) AS data_cost,
+        sum(CASE WHEN usage_kind = 'network_events' THEN cost END)
+            AS network_cost,
+        sum(CASE WHEN usage_kind IN ('insights_events',
+                                     'data_insights_events')
+                 THEN cost END) AS insights_cost
+    FROM v_usage_monthly
+    GROUP BY snapshot_id, account_id, region
+),
+k AS (
+    SELECT c.snapshot_id, c.account_id, c.region,
+        sum(t.has_data = 1) AS data_trails,
+        sum(t.has_network = 1) AS network_trails,
+        sum(CASE WHEN t.has_insights = 1 THEN
+                (SELECT count(*) FROM v_trail_insights i
+                 WHERE i.snapshot_id = t.snapshot_id
+                   AND i.trail_arn = t.trail_arn) ELSE 0 END)
+            AS insight_types
+    FROM v_trails t
+    JOIN v_coverage c ON c.snapshot_id = t.snapshot_id
+        AND c.trail_arn = t.trail_arn
+    WHERE t.delivers
+      AND (t.has_data = 1 OR t.has_network = 1 OR t.has_insights = 1)
+    GROUP BY c.snapshot_id, c.account_id, c.region
+),
+r AS (
+    SELECT m.snapshot_id, m.account_id, m.region, ar.partition,
+        max(m.read_copies, m.write_copies) AS copies,
+        coalesce(k.data_trails, 0) AS data_trails,
+        coalesce(k.network_trails, 0) AS network_trails,
+        coalesce(k.insight_types, 0) AS insight_types,
+        b.snapshot_id IS NOT NULL AS billed, b.currency AS bill_currency,
+        (SELECT v.management_events FROM volume_estimates v
+         WHERE (v.account_id = m.account_id OR v.account_id IS NULL)
+           AND (v.region = m.region OR v.region IS NULL)
+           AND v.management_events IS NOT NULL
+         ORDER BY v.account_id IS NULL, v.region IS NULL LIMIT 1)
+            AS est_mgmt,
+        (SELECT v.data_events FROM volume_estimates v
+         WHERE (v.account_id = m.account_id OR v.account_id IS NULL)
+           AND (v.region = m.region OR v.region IS NULL)
+           AND v.data_events IS NOT NULL
+         ORDER BY v.account_id IS NULL, v.region IS NULL LIMIT 1)
+            AS est_data,
+        (SELECT v.network_events FROM volume_estimates v
+         WHERE (v.account_id = m.account_id OR v.account_id IS NULL)
+           AND (v.region = m.region OR v.region IS NULL)
+           AND v.network_events IS NOT NULL
+         ORDER BY v.account_id IS NULL, v.region IS NULL LIMIT 1)
+            AS est_network
+    FROM v_region_mgmt m
+    JOIN v_account_regions ar ON ar.snapshot_id = m.snapshot_id
+        AND ar.account_id = m.account_id AND ar.region = m.region
+    LEFT JOIN k ON k.snapshot_id = m.snapshot_id
+        AND k.account_id = m.account_id AND k.region = m.region
+    LEFT JOIN billed b ON b.snapshot_id = m.snapshot_id
+),
+priced AS (
+    SELECT r.*, u.free_events, u.paid_events, u.paid_cost, u.data_cost,
+        u.network_cost, u.insights_cost,
+        pm.price * 1.0 / pm.per AS p_mgmt, pm.currency AS p_currency,
+        pd.price * 1.0 / pd.per AS p_data,
+        pn.price * 1.0 / pn.per AS p_network
+    FROM r
+    LEFT JOIN u ON u.snapshot_id = r.snapshot_id
+        AND u.account_id = r.account_id AND u.region = r.region
+    LEFT JOIN pricing pm ON pm.partition = r.partition
+        AND pm.item = 'management_copy'
+    LEFT JOIN pricing pd ON pd.partition = r.partition
+        AND pd.item = 'data_event'
+    LEFT JOIN pricing pn ON pn.partition = r.partition
+        AND pn.item = 'network_activity_event'
+)
+SELECT snapshot_id, account_id, region,
+    CASE
+        WHEN billed THEN 'billing'
+        WHEN p_mgmt IS NOT NULL
+             AND (est_mgmt IS NOT NULL OR est_data IS NOT NULL
+                  OR est_network IS NOT NULL) THEN 'estimate'
+    END AS basis,
+    CASE WHEN billed THEN bill_currency ELSE p_currency END AS currency,
+    CASE
+        WHEN billed AND copies > 1 AND coalesce(paid_cost, 0) > 0
+            THEN paid_cost / (copies - 1)
+        WHEN billed THEN coalesce(free_events, 0) * p_mgmt
+        ELSE est_mgmt * p_mgmt
+    END AS mgmt_copy_monthly,
+    CASE
+        WHEN billed THEN coalesce(paid_cost, 0)
+        WHEN copies <= 1 THEN CASE WHEN p_mgmt IS NOT NULL
+                                        AND est_mgmt IS NOT NULL THEN 0 END
+        ELSE (copies - 1) * est_mgmt * p_mgmt
+    END AS paid_mgmt_monthly,
+    CASE WHEN billed THEN paid_events
+         WHEN copies > 1 THEN (copies - 1) * est_mgmt
+         WHEN est_mgmt IS NOT NULL THEN 0 END AS paid_events_monthly,
+    CASE
+        WHEN billed THEN coalesce(data_cost, 0)
+        WHEN data_trails = 0 THEN 0
+        ELSE data_trails * est_data * p_data
+    END AS data_monthly,
+    CASE
+        WHEN billed THEN coalesce(network_cost, 0)
+        WHEN network_trails = 0 THEN 0
+        ELSE network_trails * est_network * p_network
+    END AS network_monthly,
+    CASE
+        WHEN billed THEN coalesce(insights_cost, 0)
+        WHEN insight_types = 0 THEN 0
+    END AS insights_monthly,
+    copies, data_trails, network_trails, insight_types
+FROM priced;
+
+-- The share of the data, network activity and Insights charges of an
+-- (account, region) that each delivering trail causes: even shares among
+-- the trails that deliver them there (Cost Explorer does not split a
+-- region's usage by trail), Insights by number of types.
+CREATE VIEW v_trail_region_costs AS
+SELECT c.snapshot_id, c.account_id, c.region, c.trail_arn, rc.basis,
+    rc.currency,
+    CASE WHEN t.has_data = 1 THEN rc.data_monthly / rc.data_trails
+         ELSE 0 END AS data_monthly,
+    CASE WHEN t.has_network = 1 THEN rc.network_monthly / rc.network_trails
+         ELSE 0 END AS network_monthly,
+    CASE WHEN t.has_insights = 1 THEN
+            rc.insights_monthly
+            * (SELECT count(*) FROM v_trail_insights i
+               WHERE i.snapshot_id = t.snapshot_id
+                 AND i.trail_arn = t.trail_arn) / rc.insight_types
+         ELSE 0 END AS insights_monthly
+FROM v_trails t
+JOIN v_coverage c ON c.snapshot_id = t.snapshot_id
+    AND c.trail_arn = t.trail_arn
+JOIN v_region_costs rc ON rc.snapshot_id = c.snapshot_id
+    AND rc.account_id = c.account_id AND rc.region = c.region
+WHERE t.delivers
+  AND (t.has_data = 1 OR t.has_network = 1 OR t.has_insights = 1);

@@ -48,7 +48,11 @@ SELECT 'duplicate-management-events' AS rule_id,
            END) AS detail,
     d.read_copies,
     d.write_copies,
-    max(d.read_copies, d.write_copies) - 1 AS paid_copies
+    max(d.read_copies, d.write_copies) - 1 AS paid_copies,
+    (SELECT rc.paid_mgmt_monthly FROM v_region_costs rc
+     WHERE rc.snapshot_id = d.snapshot_id
+       AND rc.account_id = d.account_id AND rc.region = d.region)
+        AS monthly_cost
 FROM dup d
 JOIN lists l ON l.account_id = d.account_id AND l.region = d.region
 ORDER BY d.account_id, d.region;

@@ -44,3 +44,32 @@ add_test(NAME fixtures_load_counts
          COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/fixture_counts.py
                  $<TARGET_FILE:ctaudit> ${PROJECT_SOURCE_DIR})
 set_tests_properties(fixtures_load_counts PROPERTIES LABELS cli)
+
+# Dollars without billing data (estimates, price files).
+foreach(case no-basis events-per-month volumes pricing pricing-refused
+        volumes-bad)
+    add_test(NAME costs_${case}
+             COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/costs.sh
+                     $<TARGET_FILE:ctaudit> ${PROJECT_SOURCE_DIR} ${case})
+    set_tests_properties(costs_${case} PROPERTIES LABELS cli)
+endforeach()
+
+# ctaudit diff: golden Markdown and JSON per fixtures/diff/<case>, then the
+# other checks of tests/cli/diff.sh.
+file(GLOB CT_DIFF_CASES LIST_DIRECTORIES true CONFIGURE_DEPENDS
+     ${PROJECT_SOURCE_DIR}/fixtures/diff/*)
+foreach(dir ${CT_DIFF_CASES})
+    if(IS_DIRECTORY ${dir})
+        get_filename_component(name ${dir} NAME)
+        add_test(NAME diff_golden_${name}
+                 COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/diff.sh
+                         $<TARGET_FILE:ctaudit> ${PROJECT_SOURCE_DIR} golden ${name})
+        set_tests_properties(diff_golden_${name} PROPERTIES LABELS cli)
+    endif()
+endforeach()
+foreach(check database-input same-twice bad-inputs atomic-output fail-on)
+    add_test(NAME diff_${check}
+             COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/diff.sh
+                     $<TARGET_FILE:ctaudit> ${PROJECT_SOURCE_DIR} ${check})
+    set_tests_properties(diff_${check} PROPERTIES LABELS cli)
+endforeach()

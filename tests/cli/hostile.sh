@@ -362,7 +362,7 @@ PY_EOF
 import json
 d = json.load(open('$tmp/report.json'))
 f = [x for a in d['accounts'] for x in a['findings'] if 'bad?name2' in x.get('detail', '')]
-assert f and len(f[0]) == 10, f
+assert f and len(f[0]) == 11, f
 assert f[0]['trail_arns'] == ['arn:aws:cloudtrail:us-east-1:$A:trail/bad?name2'], f
 " || fail "the JSON lost the finding's detail or trail" ;;
 control-chars)

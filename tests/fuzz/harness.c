@@ -148,7 +148,7 @@ static void check_finding(const json_t *x, const char *buf, size_t len)
 {
     const json_t *arn;
     size_t i;
-    check_keys(x, 10, "report json: finding keys", buf, len);
+    check_keys(x, 11, "report json: finding keys", buf, len);
     json_array_foreach(json_object_get(x, "trail_arns"), i, arn) {
         const char *s = json_string_value(arn);
         if (!s || strncmp(s, "arn:", 4) != 0 || !strstr(s, ":trail/"))
@@ -169,9 +169,9 @@ static void check_report_json(const char *buf, size_t len)
         fail("report json does not parse", buf, len);
     check_keys(root, 5, "report json: top-level keys", buf, len);
     json_array_foreach(json_object_get(root, "accounts"), i, a) {
-        check_keys(a, 11, "report json: account keys", buf, len);
+        check_keys(a, 13, "report json: account keys", buf, len);
         json_array_foreach(json_object_get(a, "regions"), k, x)
-            check_keys(x, 11, "report json: region keys", buf, len);
+            check_keys(x, 12, "report json: region keys", buf, len);
         json_array_foreach(json_object_get(a, "trails"), k, x)
             check_keys(x, 15, "report json: trail keys", buf, len);
         json_array_foreach(json_object_get(a, "findings"), k, x)
@@ -314,7 +314,7 @@ int fuzz_one(const uint8_t *data, size_t size)
         else if (fmt == 1)
             check_report_json(buf, len);
         else
-            check_csv(buf, len, 10);
+            check_csv(buf, len, 12);
         free(buf);
     }
     if (getenv("CT_FUZZ_VERBOSE"))
