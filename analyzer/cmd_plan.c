@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "analyzer/cli.h"
+#include "analyzer/costs.h"
 #include "analyzer/load.h"
 #include "analyzer/plan.h"
 #include "analyzer/rules.h"
@@ -30,12 +31,19 @@ static const char usage[] =
     "compliance posture (AWS Config multi-region-cloudtrail-enabled, CIS)\n"
     "are flagged. Nothing is executed.\n"
     "\n"
+    "Dollars: with billing data in the snapshot, or --events-per-month or\n"
+    "--volumes (as for report), each step's estimated monthly saving comes\n"
+    "from the snapshot's v_region_costs and v_trail_region_costs; a copy\n"
+    "saves only while it is a paid one at that point of the plan, so the\n"
+    "total never exceeds what is paid beyond the free copies.\n"
+    "\n"
     "  --format markdown|json|sh  output format (default markdown; json is\n"
     "                           documented in schema/PLAN.md; sh is a POSIX\n"
     "                           script with every command commented out)\n"
     "  -o, --output FILE        also write the plan to FILE\n"
     "  --snapshot ID            which snapshot of a database (default the\n"
     "                           newest)\n"
+    CLI_COST_HELP
     CLI_LOAD_HELP
     "  -h, --help               this help\n"
     "\n"
@@ -105,7 +113,9 @@ int cmd_plan(int argc, char **argv)
         {"snapshot", required_argument, NULL, OPT_SNAPSHOT},
         {"help", no_argument, NULL, 'h'},
         CLI_LOAD_LONG_OPTIONS,
+        CLI_COST_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
+    struct cost_options co = COST_OPTIONS_INIT;
     struct load_options lo = LOAD_OPTIONS_INIT;
     struct cli_warnings warnings = {0, 0, 0};
     struct ct_error err = CT_ERROR_INIT;
@@ -119,6 +129,8 @@ int cmd_plan(int argc, char **argv)
     memset(&plan, 0, sizeof(plan));
     while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
         int r = cli_load_option(opt, optarg, &lo);
+        if (r == 0)
+            r = cost_option(opt, optarg, &co);
         if (r < 0)
             goto usage_error;
         if (r > 0)
@@ -164,7 +176,8 @@ int cmd_plan(int argc, char **argv)
     if (rules_load(&rules, NULL, &err)
         || load_open_input(&input, (const char *const *)argv + optind,
                            argc - optind, &lo, &err)
-        || plan_open_db(&db, input, &err)) {
+        || plan_open_db(&db, input, &err)
+        || costs_prepare(db, &co, &err)) {
         cli_error("plan: %s", err.message);
         goto done;
     }

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "analyzer/costs.h"
 #include "analyzer/report.h"
 #include "core/embedded.h"
 
@@ -224,9 +225,29 @@ int plan_open_db(sqlite3 **out, sqlite3 *src, struct ct_error *err)
     for (size_t i = 0; i < ct_schema_files_count; i++)
         if (strcmp(ct_schema_files[i].name, "views.sql") == 0)
             views = ct_schema_files[i].text;
-    if (!views || sqlite3_exec(db, views, NULL, NULL, NULL) != SQLITE_OK) {
+    if (!views) {
+        rc = ct_error_set(err, CT_ESQL, "plan: views.sql is not embedded");
+        goto done;
+    }
+    /* TEMP views: unqualified names see temp.pricing and
+     * temp.volume_estimates (costs_prepare) before the stored tables */
+    {
+        sqlite3_str *q = sqlite3_str_new(db);
+        const char *p = views, *hit;
+        while ((hit = strstr(p, "CREATE VIEW "))) {
+            sqlite3_str_appendf(q, "%.*sCREATE TEMP VIEW ", (int)(hit - p), p);
+            p = hit + strlen("CREATE VIEW ");
+        }
+        sqlite3_str_appendall(q, p);
+        sql = sqlite3_str_finish(q);
+    }
+    if (!sql) {
+        rc = ct_error_set(err, CT_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
         rc = ct_error_set(err, CT_ESQL, "plan: views: %s",
-                          views ? sqlite3_errmsg(db) : "not embedded");
+                          sqlite3_errmsg(db));
         goto done;
     }
     *out = db;
@@ -429,6 +450,7 @@ struct cand {
     char *rtype;    /* data: resource type; network: NetworkActivity */
     char *keeper;   /* the trail that keeps the events */
     long est;       /* charged items removed, alone against the snapshot */
+    double dollars; /* its known monthly saving, alone */
     int multi;
     int quality;    /* what makes a trail worth keeping (higher: keep) */
     int done;
@@ -1251,6 +1273,71 @@ static int step_findings(struct ctx *c, struct plan_step *s,
 }
 
 /*
+ * What an effect saves a month, from the snapshot's own costs (never the
+ * planned state's: billing data divided among fewer copies would inflate
+ * the price of one). A management copy saves mgmt_copy_monthly only when
+ * it was a paid one at this point of the plan (copies counted as
+ * max(reads, writes), as v_region_costs does); data, network and Insights
+ * save the trail's share when the trail stops delivering all of them
+ * there. Parts without a basis make saving_unknown.
+ */
+static int effect_saving(struct ctx *c, struct plan_effect *e,
+                         const struct region_copies *r0,
+                         const struct region_copies *r1, const char *arn,
+                         int data_left, int insights_left)
+{
+    static const char sql[] =
+        "SELECT r.basis, r.mgmt_copy_monthly, t.data_monthly, "
+        " t.network_monthly, t.insights_monthly "
+        "FROM plan_region_costs r LEFT JOIN plan_trail_costs t "
+        " ON t.account_id = r.account_id AND t.region = r.region "
+        " AND t.trail_arn = :t "
+        "WHERE r.account_id = :x AND r.region = :y";
+    sqlite3_stmt *st = NULL;
+    int paid0 = (r0->reads > r0->writes ? r0->reads : r0->writes) - 1;
+    int paid1 = (r1->reads > r1->writes ? r1->reads : r1->writes) - 1;
+    int copies = (paid0 > 0 ? paid0 : 0) - (paid1 > 0 ? paid1 : 0);
+    int rc = q_prepare(c, &st, sql, arn, e->account_id, e->region), step;
+    double sum = 0;
+    int known = 0, unknown = 0;
+    if (rc)
+        return rc;
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        struct {
+            int wanted, col;
+        } parts[] = {{copies > 0, 1},
+                     {e->data_types && !data_left, 2},
+                     {e->network, 3},
+                     {e->insights && !insights_left, 4}};
+        for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+            if (!parts[i].wanted)
+                continue;
+            if (sqlite3_column_type(st, parts[i].col) == SQLITE_NULL) {
+                unknown = 1;
+                continue;
+            }
+            double v = sqlite3_column_double(st, parts[i].col);
+            sum += i == 0 ? v * copies : v;
+            known = 1;
+        }
+        /* part of a trail's data types: its share is not split by type */
+        if (e->data_types && data_left)
+            unknown = 1;
+        step = SQLITE_DONE;
+    } else if (step == SQLITE_ROW) {
+        unknown = copies > 0 || e->data_types || e->network || e->insights;
+        step = SQLITE_DONE;
+    }
+    rc = q_step_error(c, step);
+    sqlite3_finalize(st);
+    e->saving = sum;
+    e->saving_known = known;
+    e->saving_unknown = unknown;
+    return rc;
+}
+
+/*
  * Applies candidate x to P inside a savepoint. *kept says whether the step
  * stays applied (it removes something charged and loses no last copy);
  * *reason is set (sqlite3_malloc'ed) when a last copy would be lost. When
@@ -1361,6 +1448,15 @@ static int try_candidate(struct ctx *c, const struct cand *x, int *kept,
             e->data_types = pstr(p, data_removed, &oom);
             e->network = m0.network && !m1.network;
             e->insights = pstr(p, ins_removed, &oom);
+            if ((rc = effect_saving(c, e, &m0.r[i], &m1.r[i], x->arn,
+                                    m1.data != NULL, m1.insights != NULL)))
+                goto done;
+            if (e->saving_known) {
+                step->saving += e->saving;
+                step->saving_known = 1;
+            }
+            if (e->saving_unknown)
+                step->saving_partial = 1;
         }
         if (comp0 > 0 && comp1 == 0) {
             char *txt = sqlite3_mprintf(
@@ -1441,6 +1537,8 @@ done:
 static int cmp_cand(const void *pa, const void *pb)
 {
     const struct cand *a = pa, *b = pb;
+    if (a->dollars != b->dollars)
+        return a->dollars > b->dollars ? -1 : 1;
     if (a->est != b->est)
         return a->est > b->est ? -1 : 1;
     if (a->multi != b->multi) /* keep the multi-region copy */
@@ -1456,6 +1554,50 @@ static int cmp_cand(const void *pa, const void *pb)
 }
 
 /* ---- the plan ------------------------------------------------------------- */
+
+/* The snapshot's costs, fixed before any step: what a copy, a trail's
+ * data, network and Insights cost there, and the paid usage in total. */
+static int cost_tables(struct ctx *c)
+{
+    struct plan *p = c->p;
+    struct cost_basis b;
+    sqlite3_stmt *st = NULL;
+    int rc, oom = 0;
+    if ((rc = q_run(c,
+                    "CREATE TEMP TABLE plan_region_costs AS "
+                    "SELECT account_id, region, basis, currency, "
+                    "mgmt_copy_monthly, paid_mgmt_monthly, data_monthly, "
+                    "network_monthly, insights_monthly "
+                    "FROM v_region_costs WHERE snapshot_id = :s",
+                    NULL, NULL, NULL))
+        || (rc = q_run(c,
+                       "CREATE TEMP TABLE plan_trail_costs AS "
+                       "SELECT account_id, region, trail_arn, data_monthly, "
+                       "network_monthly, insights_monthly "
+                       "FROM v_trail_region_costs WHERE snapshot_id = :s",
+                       NULL, NULL, NULL))
+        || (rc = costs_basis(&b, c->db, c->s, c->err)))
+        return rc;
+    if (!b.kind[0])
+        return 0;
+    p->basis = pstr(p, b.kind, &oom);
+    p->currency = pstr(p, b.currency, &oom);
+    if (oom)
+        return ct_error_set(c->err, CT_ENOMEM, "out of memory");
+    /* what is paid beyond the free copy: no plan can save more */
+    if ((rc = q_prepare(c, &st,
+                        "SELECT sum(coalesce(paid_mgmt_monthly, 0) "
+                        "+ coalesce(data_monthly, 0) "
+                        "+ coalesce(network_monthly, 0) "
+                        "+ coalesce(insights_monthly, 0)) "
+                        "FROM plan_region_costs WHERE basis IS NOT NULL",
+                        NULL, NULL, NULL)))
+        return rc;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        p->paid_usage = sqlite3_column_double(st, 0);
+    sqlite3_finalize(st);
+    return 0;
+}
 
 static size_t count_warnings(const struct finding_list *l)
 {
@@ -1566,6 +1708,7 @@ int plan_build(struct plan *out, sqlite3 *db, const struct rule_set *rules,
     if ((rc = rules_run(&before, rules, db, c.s, err))
         || (rc = q_run(&c, "BEGIN", NULL, NULL, NULL))
         || (rc = copy_snapshot(&c, off))
+        || (rc = cost_tables(&c))
         || (rc = collect_candidates(&c, &cands)))
         goto done;
     /* estimate every candidate alone against the snapshot, then order */
@@ -1591,10 +1734,18 @@ int plan_build(struct plan *out, sqlite3 *db, const struct rule_set *rules,
             goto done;
         x->quality = (int)q;
         /* a kept estimate is rolled back here: nothing is applied yet */
+        struct plan_step probe;
+        memset(&probe, 0, sizeof(probe));
         if ((rc = q_run(&c, "SAVEPOINT estimate", NULL, NULL, NULL))
-            || (rc = try_candidate(&c, x, &kept, &x->est, &reason, NULL,
-                                   &before)))
+            || (rc = try_candidate(&c, x, &kept, &x->est, &reason, &probe,
+                                   &before))) {
+            free(probe.effects);
+            free(probe.findings);
             goto done;
+        }
+        x->dollars = probe.saving;
+        free(probe.effects);
+        free(probe.findings);
         sqlite3_free(reason);
         if ((rc = q_run(&c, "ROLLBACK TO estimate", NULL, NULL, NULL))
             || (rc = q_run(&c, "RELEASE estimate", NULL, NULL, NULL)))
@@ -1667,6 +1818,10 @@ int plan_build(struct plan *out, sqlite3 *db, const struct rule_set *rules,
     if ((rc = compute_gaps(&c, rules, &before))
         || (rc = rules_run(&after, rules, db, c.pid, err)))
         goto done;
+    for (size_t i = 0; i < p.n_steps; i++) {
+        p.total_saving += p.steps[i].saving;
+        p.saving_partial |= p.steps[i].saving_partial;
+    }
     p.warnings_before = count_warnings(&before);
     p.warnings_after = count_warnings(&after);
     if (oom) {

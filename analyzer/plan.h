@@ -27,6 +27,9 @@ struct plan_effect {
     const char *data_types;    /* data resource types that stop, or NULL */
     int network;               /* network activity events stop */
     const char *insights;      /* Insights types that stop, or NULL */
+    double saving;             /* monthly, the known parts */
+    int saving_known;          /* some part has a dollar basis */
+    int saving_unknown;        /* some part has none */
 };
 
 /* A finding of the snapshot that the step addresses. */
@@ -57,6 +60,8 @@ struct plan_step {
     size_t n_findings;
     long paid_mgmt_copies;      /* paid management copies removed */
     long data_charges, network_charges, insights_charges; /* (region, item) */
+    double saving;              /* estimated monthly saving, known parts */
+    int saving_known, saving_partial;
 };
 
 /* A trail that needs a step but gets none, and why. */
@@ -81,6 +86,11 @@ struct plan {
     size_t n_gaps;
     size_t warnings_before, warnings_after; /* warning findings */
     const char *savings;        /* why dollars are unknown */
+    const char *basis;          /* billing | estimate | NULL (unknown) */
+    const char *currency;
+    double total_saving;        /* sum of the steps' known savings */
+    int saving_partial;         /* some step has parts without dollars */
+    double paid_usage;          /* paid beyond the free copies, monthly */
     void **allocs;              /* every string and array above */
     size_t n_allocs, cap_allocs;
 };

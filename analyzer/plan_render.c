@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "analyzer/costs.h"
+
 void plan_sh_quote(FILE *f, const char *s, int one_line)
 {
     fputc('\'', f);
@@ -187,6 +189,38 @@ static void md_findings(FILE *f, const struct plan_step *s)
     }
 }
 
+/* "$12.34", "$12.34 (parts unknown)" or "unknown" */
+static void money(FILE *f, const struct plan *p, double v, int known,
+                  int partial)
+{
+    char buf[64];
+    if (!p->basis || !known) {
+        fputs(partial || !p->basis ? "unknown" : "nothing", f);
+        return;
+    }
+    costs_format(buf, sizeof(buf), v, p->currency);
+    fprintf(f, "%s%s%s", strcmp(p->basis, "estimate") == 0 ? "~" : "", buf,
+            partial ? " (some parts unknown)" : "");
+}
+
+static void savings_line(FILE *f, const struct plan *p)
+{
+    char buf[64];
+    fputs("Estimated monthly savings: ", f);
+    if (!p->basis) {
+        fputs(p->savings, f);
+        return;
+    }
+    money(f, p, p->total_saving, 1, p->saving_partial);
+    costs_format(buf, sizeof(buf), p->paid_usage, p->currency);
+    fprintf(f, " (basis: %s; paid today beyond the free copies: %s)",
+            strcmp(p->basis, "billing") == 0
+                ? "billing, Cost Explorer data of the snapshot"
+                : "estimate from --events-per-month or --volumes and the "
+                  "prices",
+            buf);
+}
+
 static void totals(FILE *f, const struct plan *p)
 {
     long paid = 0, data = 0, net = 0, ins = 0;
@@ -257,8 +291,7 @@ int plan_render_markdown(FILE *f, const struct plan *p)
             p->snapshot_id);
     totals(f, p);
     fputs(".\n\n", f);
-    fputs("Estimated monthly savings: ", f);
-    md(f, p->savings);
+    savings_line(f, p);
     fputs(".\n\n", f);
     fprintf(f, "Warnings: %zu in the snapshot, %zu after the plan.\n",
             p->warnings_before, p->warnings_after);
@@ -274,7 +307,9 @@ int plan_render_markdown(FILE *f, const struct plan *p)
         md(f, s->home_region);
         fputs("\n- Effect: ", f);
         step_effect_line(f, s);
-        fputs("\n- Estimated monthly saving: unknown\n", f);
+        fputs("\n- Estimated monthly saving: ", f);
+        money(f, p, s->saving, s->saving_known, s->saving_partial);
+        fputs("\n", f);
         fputs("- Compliance: ", f);
         if (s->compliance) {
             fputs("**FLAG** ", f);
@@ -385,10 +420,15 @@ int plan_render_json(FILE *f, const struct plan *p)
     json_object_set_new(root, "snapshot", snap);
     json_object_set_new(root, "planned_snapshot_id",
                         json_integer(p->planned_id));
-    json_object_set_new(sav, "basis", json_null());
-    json_object_set_new(sav, "currency", json_null());
-    json_object_set_new(sav, "total_monthly", json_null());
-    json_object_set_new(sav, "note", jstr(p->savings));
+    json_object_set_new(sav, "basis", jstr(p->basis));
+    json_object_set_new(sav, "currency", jstr(p->currency));
+    json_object_set_new(sav, "total_monthly",
+                        p->basis ? json_real(p->total_saving) : json_null());
+    json_object_set_new(sav, "paid_usage_monthly",
+                        p->basis ? json_real(p->paid_usage) : json_null());
+    json_object_set_new(sav, "partial", json_boolean(p->saving_partial));
+    json_object_set_new(sav, "note",
+                        p->basis ? json_null() : jstr(p->savings));
     json_object_set_new(root, "savings", sav);
     for (size_t i = 0; i < p->n_steps; i++) {
         const struct plan_step *s = &p->steps[i];
@@ -417,7 +457,12 @@ int plan_render_json(FILE *f, const struct plan *p)
                             json_integer(s->network_charges));
         json_object_set_new(o, "insights_charges_stopped",
                             json_integer(s->insights_charges));
-        json_object_set_new(o, "estimated_monthly_saving", json_null());
+        json_object_set_new(o, "estimated_monthly_saving",
+                            p->basis && s->saving_known
+                                ? json_real(s->saving)
+                                : json_null());
+        json_object_set_new(o, "saving_partial",
+                            json_boolean(s->saving_partial));
         for (size_t j = 0; j < s->n_effects; j++) {
             const struct plan_effect *e = &s->effects[j];
             json_t *x = json_object();
@@ -503,8 +548,8 @@ int plan_render_sh(FILE *f, const struct plan *p)
           "credentials of the account it names.\n# ",
           f);
     totals(f, p);
-    fputs(".\n# Estimated monthly savings: ", f);
-    comment_text(f, p->savings);
+    fputs(".\n# ", f);
+    savings_line(f, p);
     fprintf(f, ".\n# Coverage after the plan: %s\n",
             p->n_gaps ? "see the gaps listed at the end" : "no gaps");
     fputs("set -eu\n# nl is a newline, for names that contain one\nnl='\n'\n",
@@ -531,7 +576,9 @@ int plan_render_sh(FILE *f, const struct plan *p)
         }
         fputs("# Effect: ", f);
         step_effect_line(f, s);
-        fputs("\n# Estimated monthly saving: unknown\n# Compliance: ", f);
+        fputs("\n# Estimated monthly saving: ", f);
+        money(f, p, s->saving, s->saving_known, s->saving_partial);
+        fputs("\n# Compliance: ", f);
         if (s->compliance) {
             fputs("FLAG: ", f);
             comment_text(f, s->compliance);

@@ -18,7 +18,8 @@ For every case:
   - no step touches an organization trail, every step runs in the trail's
     owner account and home region;
   - savings never stack: per region, paid copies removed never exceed the
-    paid copies of the snapshot;
+    paid copies of the snapshot, and in dollars (--events-per-month,
+    --volumes) the plan's total never exceeds the paid usage;
   - the `--format sh` script runs no command as written, and uncommented
     it calls a fake `aws` (tests/lib/fake-aws) with exactly the argv of the
     JSON plan, in order, creating no file.
@@ -337,6 +338,39 @@ if CASE == "never-stack":
             if removed.get(k) != (2, 2):
                 fail("%s: expected 2 paid read and 2 paid write copies "
                      "removed, got %r" % (k, removed.get(k)))
+
+# ---- dollars: savings never exceed what is paid beyond the free copies ----
+volumes = os.path.join(TMP, "volumes.csv")
+with open(volumes, "w") as f:
+    f.write("account_id,region,management_events,data_events,network_events\n"
+            ",,1000000,500000,200000\n")
+for opts in (["--events-per-month", "1000000"], ["--volumes", volumes]):
+    d = json.loads(run(CTAUDIT, "plan", snap, "--format", "json", *opts,
+                       env=env))
+    sv = d["savings"]
+    if sv["basis"] != "estimate":
+        fail("%s: basis %r" % (opts[0], sv["basis"]))
+        continue
+    steps_sum = sum(s["estimated_monthly_saving"] or 0 for s in d["steps"])
+    if abs(steps_sum - sv["total_monthly"]) > 1e-6:
+        fail("%s: total %r is not the sum of the steps %r"
+             % (opts[0], sv["total_monthly"], steps_sum))
+    if sv["total_monthly"] > sv["paid_usage_monthly"] + 1e-6:
+        fail("%s: the plan saves %r a month, more than the %r paid"
+             % (opts[0], sv["total_monthly"], sv["paid_usage_monthly"]))
+    if any((s["estimated_monthly_saving"] or 0) < 0 for s in d["steps"]):
+        fail("%s: a negative saving" % opts[0])
+    if CASE == "never-stack" and opts[0] == "--volumes":
+        got = {s["trail_name"]: s["estimated_monthly_saving"]
+               for s in d["steps"]}
+        # 1,000,000 management events at $2.00 per 100,000: $20 a copy;
+        # the data-trail keeps its data events: its saving is its one
+        # paid management copy in us-east-1, nothing for data
+        if got != {"member-trail": 40.0, "data-trail": 20.0}:
+            fail("never-stack dollars: %r" % got)
+        if abs(sv["paid_usage_monthly"] - 60.5) > 1e-6:
+            fail("never-stack paid usage %r, expected 60.5"
+                 % sv["paid_usage_monthly"])
 
 shutil.rmtree(TMP, ignore_errors=True)
 if FAILS:
