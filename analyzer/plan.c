@@ -23,7 +23,19 @@
 extern const struct ct_embedded ct_schema_files[];
 extern const size_t ct_schema_files_count;
 
+/* Prepared statements kept for reuse, by SQL text pointer: compiling a
+ * query over the views costs far more than running it. */
+struct stmt_cache {
+    const char *sql;
+    sqlite3_stmt *st;
+    int busy;
+};
+
+#define PLAN_STMT_CACHE 64
+
 struct ctx {
+    struct stmt_cache cache[PLAN_STMT_CACHE];
+    size_t n_cache;
     sqlite3 *db;
     struct plan *p;
     long long s, pid;
@@ -99,9 +111,23 @@ static int q_prepare(struct ctx *c, sqlite3_stmt **out, const char *sql,
                      const char *t, const char *x, const char *y)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return ct_error_set(c->err, CT_ESQL, "plan: %s",
-                            sqlite3_errmsg(c->db));
+    for (size_t k = 0; k < c->n_cache && !st; k++)
+        if (c->cache[k].sql == sql && !c->cache[k].busy) {
+            st = c->cache[k].st;
+            c->cache[k].busy = 1;
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+        }
+    if (!st) {
+        if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
+            return ct_error_set(c->err, CT_ESQL, "plan: %s",
+                                sqlite3_errmsg(c->db));
+        if (c->n_cache < PLAN_STMT_CACHE) {
+            c->cache[c->n_cache].sql = sql;
+            c->cache[c->n_cache].st = st;
+            c->cache[c->n_cache++].busy = 1;
+        }
+    }
     int i;
     if ((i = sqlite3_bind_parameter_index(st, ":s")))
         sqlite3_bind_int64(st, i, c->s);
@@ -117,6 +143,27 @@ static int q_prepare(struct ctx *c, sqlite3_stmt **out, const char *sql,
     return 0;
 }
 
+/* Gives back a statement of q_prepare (NULL is fine). */
+static void q_release(struct ctx *c, sqlite3_stmt *st)
+{
+    if (!st)
+        return;
+    for (size_t k = 0; k < c->n_cache; k++)
+        if (c->cache[k].st == st) {
+            sqlite3_reset(st);
+            c->cache[k].busy = 0;
+            return;
+        }
+    sqlite3_finalize(st);
+}
+
+static void q_cache_release(struct ctx *c)
+{
+    for (size_t k = 0; k < c->n_cache; k++)
+        sqlite3_finalize(c->cache[k].st);
+    c->n_cache = 0;
+}
+
 /* Runs one statement (no rows expected). */
 static int q_run(struct ctx *c, const char *sql, const char *t, const char *x,
                  const char *y)
@@ -130,7 +177,7 @@ static int q_run(struct ctx *c, const char *sql, const char *t, const char *x,
         ;
     if (step != SQLITE_DONE)
         rc = ct_error_set(c->err, CT_ESQL, "plan: %s", sqlite3_errmsg(c->db));
-    sqlite3_finalize(st);
+    q_release(c, st);
     return rc;
 }
 
@@ -152,7 +199,7 @@ static int q_int(struct ctx *c, long long *out, long long def,
         *out = def;
     else
         rc = ct_error_set(c->err, CT_ESQL, "plan: %s", sqlite3_errmsg(c->db));
-    sqlite3_finalize(st);
+    q_release(c, st);
     return rc;
 }
 
@@ -174,7 +221,9 @@ int plan_open_db(sqlite3 **out, sqlite3 *src, struct ct_error *err)
     const char *views = NULL;
     int rc = 0;
     /* "": a private temporary database, spilled to an unlinked file */
-    if (sqlite3_open_v2("", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+    if (sqlite3_open_v2("", &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                            | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
         rc = ct_error_set(err, CT_ESQL, "plan: cannot open a work database");
         goto done;
@@ -408,7 +457,7 @@ static int trail_state(struct ctx *c, struct tstate *out, long long snap,
         step = SQLITE_DONE;
     }
     rc = q_step_error(c, step);
-    sqlite3_finalize(st);
+    q_release(c, st);
     return rc;
 }
 
@@ -427,7 +476,7 @@ static int q_list(struct ctx *c, char **out, const char *sql, const char *t,
     }
     rc = q_step_error(c, step);
 done:
-    sqlite3_finalize(st);
+    q_release(c, st);
     {
         char *r = sqlite3_str_finish(s);
         if (!rc && n) {
@@ -589,7 +638,7 @@ static int covers(struct ctx *c, int *out, const char *keeper,
         step = SQLITE_DONE;
     }
     rc = q_step_error(c, step);
-    sqlite3_finalize(st);
+    q_release(c, st);
     return rc;
 }
 
@@ -628,7 +677,7 @@ static int collect_candidates(struct ctx *c, struct cand_list *out)
     }
     if ((rc = q_step_error(c, step)))
         goto done;
-    sqlite3_finalize(st);
+    q_release(c, st);
     if ((rc = q_prepare(c, &st, sql_unknown_selectors, NULL, NULL, NULL)))
         return rc;
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
@@ -640,7 +689,7 @@ static int collect_candidates(struct ctx *c, struct cand_list *out)
             goto done;
     if ((rc = q_step_error(c, step)))
         goto done;
-    sqlite3_finalize(st);
+    q_release(c, st);
     if ((rc = q_prepare(c, &st, sql_overlaps, NULL, NULL, NULL)))
         return rc;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -684,7 +733,7 @@ static int collect_candidates(struct ctx *c, struct cand_list *out)
     }
     rc = q_step_error(c, step);
 done:
-    sqlite3_finalize(st);
+    q_release(c, st);
     return rc;
 }
 
@@ -765,7 +814,7 @@ static int drop_empty_basic(struct ctx *c, long long doc)
         return rc;
     sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":d"), doc);
     rc = q_step_error(c, sqlite3_step(st));
-    sqlite3_finalize(st);
+    q_release(c, st);
     return rc;
 }
 
@@ -778,7 +827,7 @@ static int run_doc(struct ctx *c, const char *sql, long long doc,
         return rc;
     sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":d"), doc);
     rc = q_step_error(c, sqlite3_step(st));
-    sqlite3_finalize(st);
+    q_release(c, st);
     return rc;
 }
 
@@ -867,7 +916,8 @@ static void measure_release(struct measure *m)
     memset(m, 0, sizeof(*m));
 }
 
-static int measure(struct ctx *c, struct measure *m, const char *arn)
+static int measure(struct ctx *c, struct measure *m, const char *arn,
+                   const char *account)
 {
     static const char sql[] =
         "SELECT m.account_id, m.region, m.read_copies, m.write_copies "
@@ -875,12 +925,13 @@ static int measure(struct ctx *c, struct measure *m, const char *arn)
         " ON m.snapshot_id = c.snapshot_id AND m.account_id = c.account_id "
         " AND m.region = c.region "
         "WHERE c.snapshot_id = :p AND c.trail_arn = :t "
+        " AND (:x IS NULL OR m.account_id = :x) "
         "ORDER BY m.account_id, m.region";
     sqlite3_stmt *st = NULL;
     struct tstate t;
     int rc, step;
     memset(m, 0, sizeof(*m));
-    if ((rc = q_prepare(c, &st, sql, arn, NULL, NULL)))
+    if ((rc = q_prepare(c, &st, sql, arn, account, NULL)))
         return rc;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         struct region_copies *x =
@@ -913,7 +964,7 @@ static int measure(struct ctx *c, struct measure *m, const char *arn)
                             arn, NULL))))
         goto done;
 done:
-    sqlite3_finalize(st);
+    q_release(c, st);
     return rc;
 }
 
@@ -957,46 +1008,120 @@ static char *list_minus(const char *a, const char *b, int *oom)
  * copy of global service events, or the last copy that captures every
  * event source (the others skip some).
  */
+/* Per (account, region) of snapshot :n (and account :a when
+ * SQL_STATE_ACCOUNT is used): read and write copies, global service event
+ * copies, and whether a copy captures every event source. */
+#define SQL_STATE(T_WHERE, M_WHERE)                                          \
+    "WITH t AS MATERIALIZED ("                                               \
+    " SELECT trail_arn, mgmt_reads, mgmt_writes, excluded_sources"           \
+    " FROM v_trails WHERE snapshot_id = :n AND delivers" T_WHERE "),"        \
+    "m AS MATERIALIZED ("                                                    \
+    " SELECT account_id, region, read_copies, write_copies"                  \
+    " FROM v_region_mgmt WHERE snapshot_id = :n" M_WHERE "),"                \
+    "g AS MATERIALIZED ("                                                    \
+    " SELECT account_id, region, read_copies, write_copies"                  \
+    " FROM v_global_events WHERE snapshot_id = :n" M_WHERE "),"              \
+    "f AS ("                                                                 \
+    " SELECT c.account_id, c.region,"                                        \
+    "  max(t.mgmt_reads = 1 AND t.excluded_sources IS NULL) AS fr,"          \
+    "  max(t.mgmt_writes = 1 AND t.excluded_sources IS NULL) AS fw"          \
+    " FROM v_coverage c JOIN t ON t.trail_arn = c.trail_arn"                 \
+    " WHERE c.snapshot_id = :n" M_WHERE " GROUP BY c.account_id, c.region)"  \
+    "SELECT m.account_id, m.region, m.read_copies AS reads,"                 \
+    " m.write_copies AS writes, coalesce(g.read_copies, 0) AS g_reads,"      \
+    " coalesce(g.write_copies, 0) AS g_writes, coalesce(f.fr, 0) AS fr,"     \
+    " coalesce(f.fw, 0) AS fw "                                              \
+    "FROM m LEFT JOIN g ON g.account_id = m.account_id"                      \
+    " AND g.region = m.region "                                              \
+    "LEFT JOIN f ON f.account_id = m.account_id AND f.region = m.region"
+
+static const char sql_state_all[] = SQL_STATE("", "");
+/* a step on an account's own trail changes that account only */
+static const char sql_state_account[] = SQL_STATE(
+    " AND trail_arn IN (SELECT trail_arn FROM v_coverage"
+    " WHERE snapshot_id = :n AND account_id = :a)",
+    " AND account_id = :a");
+
+/*
+ * The first copy the planned state lost against the snapshot, as a
+ * sentence into *out (sqlite3_malloc'ed), or NULL when nothing was lost:
+ * the last read or write copy of management events of a region, the last
+ * copy of global service events, or the last copy that captures every
+ * event source (the others skip some).
+ */
+/*
+ * The first copy the planned state lost against the snapshot (its state
+ * is kept in plan_base), as a sentence into *out (sqlite3_malloc'ed), or
+ * NULL when nothing was lost: the last read or write copy of management
+ * events of a region, the last copy of global service events, or the last
+ * copy that captures every event source (the others skip some).
+ */
 static const char sql_lost[] =
-    "WITH fullcopy AS ("
-    " SELECT c.snapshot_id, c.account_id, c.region,"
-    "  max(t.mgmt_reads = 1 AND t.excluded_sources IS NULL) AS fr,"
-    "  max(t.mgmt_writes = 1 AND t.excluded_sources IS NULL) AS fw"
-    " FROM v_coverage c JOIN v_trails t ON t.snapshot_id = c.snapshot_id"
-    "  AND t.trail_arn = c.trail_arn"
-    " WHERE c.snapshot_id IN (:s, :p) AND t.delivers"
-    " GROUP BY c.snapshot_id, c.account_id, c.region)"
-    "SELECT a.account_id, a.region, CASE WHEN a.read_copies = 0 "
-    "  AND b.read_copies > 0 THEN 'read management events' "
-    "  ELSE 'write management events' END "
-    "FROM v_region_mgmt a JOIN v_region_mgmt b ON b.snapshot_id = :s "
-    " AND b.account_id = a.account_id AND b.region = a.region "
-    "WHERE a.snapshot_id = :p AND ((a.read_copies = 0 AND b.read_copies > 0) "
-    " OR (a.write_copies = 0 AND b.write_copies > 0)) "
-    "UNION ALL "
-    "SELECT b.account_id, b.region, 'global service events' "
-    "FROM v_global_events b LEFT JOIN v_global_events a "
-    " ON a.snapshot_id = :p AND a.account_id = b.account_id "
-    " AND a.region = b.region "
-    "WHERE b.snapshot_id = :s AND ((b.read_copies > 0 "
-    " AND coalesce(a.read_copies, 0) = 0) OR (b.write_copies > 0 "
-    " AND coalesce(a.write_copies, 0) = 0)) "
-    "UNION ALL "
-    "SELECT b.account_id, b.region, "
-    " 'management events of every event source' "
-    "FROM fullcopy b LEFT JOIN fullcopy a ON a.snapshot_id = :p "
-    " AND a.account_id = b.account_id AND a.region = b.region "
-    "WHERE b.snapshot_id = :s AND ((b.fr AND NOT coalesce(a.fr, 0)) "
-    " OR (b.fw AND NOT coalesce(a.fw, 0))) "
+    "SELECT a.account_id, a.region, CASE"
+    " WHEN a.reads = 0 AND b.reads > 0 THEN 'read management events'"
+    " WHEN a.writes = 0 AND b.writes > 0 THEN 'write management events'"
+    " WHEN (a.g_reads = 0 AND b.g_reads > 0)"
+    "   OR (a.g_writes = 0 AND b.g_writes > 0)"
+    "   THEN 'global service events'"
+    " ELSE 'management events of every event source' END "
+    "FROM plan_now a JOIN plan_base b ON b.account_id = a.account_id"
+    " AND b.region = a.region "
+    "WHERE (a.reads = 0 AND b.reads > 0) OR (a.writes = 0 AND b.writes > 0)"
+    " OR (a.g_reads = 0 AND b.g_reads > 0)"
+    " OR (a.g_writes = 0 AND b.g_writes > 0)"
+    " OR (b.fr AND NOT a.fr) OR (b.fw AND NOT a.fw) "
     "ORDER BY 1, 2, 3";
 
-static int lost_copy(struct ctx *c, char **out)
+/* Writes the state of snapshot n into TEMP table name: created when
+ * create is set, else refilled (no schema change: the cached statements
+ * stay compiled). */
+static int save_state(struct ctx *c, const char *name, long long n,
+                      int create, const char *account)
+{
+    char *sql = create ? sqlite3_mprintf("CREATE TEMP TABLE \"%w\" AS %s",
+                                         name, sql_state_all)
+                       : sqlite3_mprintf("DELETE FROM temp.\"%w\";"
+                                         "INSERT INTO temp.\"%w\" %s",
+                                         name, name,
+                                         account ? sql_state_account
+                                                 : sql_state_all);
+    const char *tail = sql;
+    int rc = 0;
+    if (!sql)
+        return ct_error_set(c->err, CT_ENOMEM, "out of memory");
+    while (!rc && tail && *tail) {
+        sqlite3_stmt *st = NULL;
+        const char *next = NULL;
+        if (sqlite3_prepare_v2(c->db, tail, -1, &st, &next) != SQLITE_OK) {
+            rc = ct_error_set(c->err, CT_ESQL, "plan: %s",
+                              sqlite3_errmsg(c->db));
+            break;
+        }
+        tail = next;
+        if (!st)
+            continue;
+        int i = sqlite3_bind_parameter_index(st, ":n");
+        if (i)
+            sqlite3_bind_int64(st, i, n);
+        if ((i = sqlite3_bind_parameter_index(st, ":a")))
+            sqlite3_bind_text(st, i, account, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = ct_error_set(c->err, CT_ESQL, "plan: %s",
+                              sqlite3_errmsg(c->db));
+        sqlite3_finalize(st);
+    }
+    sqlite3_free(sql);
+    return rc;
+}
+
+static int lost_copy(struct ctx *c, char **out, const char *account)
 {
     sqlite3_stmt *st = NULL;
-    int rc = q_prepare(c, &st, sql_lost, NULL, NULL, NULL), n = 0, step;
+    int rc, n = 0, step;
     char *first = NULL;
     *out = NULL;
-    if (rc)
+    if ((rc = save_state(c, "plan_now", c->pid, 0, account))
+        || (rc = q_prepare(c, &st, sql_lost, NULL, NULL, NULL)))
         return rc;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (!n++)
@@ -1014,7 +1139,7 @@ static int lost_copy(struct ctx *c, char **out)
     }
     if (!rc && n && !first)
         rc = ct_error_set(c->err, CT_ENOMEM, "out of memory");
-    sqlite3_finalize(st);
+    q_release(c, st);
     if (rc)
         sqlite3_free(first);
     else
@@ -1115,7 +1240,7 @@ static int selectors_json(struct ctx *c, char **out, int *advanced,
             }
             if ((rc = q_step_error(c, step)))
                 goto done;
-            sqlite3_finalize(sub);
+            q_release(c, sub);
             sub = NULL;
         }
     } else {
@@ -1168,7 +1293,7 @@ static int selectors_json(struct ctx *c, char **out, int *advanced,
             }
             if ((rc = q_step_error(c, step)))
                 goto done;
-            sqlite3_finalize(sub);
+            q_release(c, sub);
             sub = NULL;
             if ((rc = q_prepare(c, &sub,
                                 "SELECT event_source FROM "
@@ -1187,7 +1312,7 @@ static int selectors_json(struct ctx *c, char **out, int *advanced,
                 json_decref(ex);
             if ((rc = q_step_error(c, step)))
                 goto done;
-            sqlite3_finalize(sub);
+            q_release(c, sub);
             sub = NULL;
         }
     }
@@ -1197,8 +1322,8 @@ static int selectors_json(struct ctx *c, char **out, int *advanced,
     if (!*out)
         rc = ct_error_set(c->err, CT_ENOMEM, "out of memory");
 done:
-    sqlite3_finalize(sel);
-    sqlite3_finalize(sub);
+    q_release(c, sel);
+    q_release(c, sub);
     json_decref(root);
     return rc;
 }
@@ -1330,7 +1455,7 @@ static int effect_saving(struct ctx *c, struct plan_effect *e,
         step = SQLITE_DONE;
     }
     rc = q_step_error(c, step);
-    sqlite3_finalize(st);
+    q_release(c, st);
     e->saving = sum;
     e->saving_known = known;
     e->saving_unknown = unknown;
@@ -1359,7 +1484,7 @@ static int try_candidate(struct ctx *c, const struct cand *x, int *kept,
     *reason = NULL;
     if ((rc = q_run(c, "SAVEPOINT plan_step", NULL, NULL, NULL))
         || (rc = trail_state(c, &t, c->pid, x->arn))
-        || (rc = measure(c, &m0, x->arn))
+        || (rc = measure(c, &m0, x->arn, t.org ? NULL : t.owner))
         || (rc = compliant_trails(c, &comp0, t.owner)))
         goto done;
     if (!t.found || !t.delivers)
@@ -1393,7 +1518,7 @@ static int try_candidate(struct ctx *c, const struct cand *x, int *kept,
         if ((rc = apply_stop(c, x->arn)))
             goto done;
     }
-    if ((rc = measure(c, &m1, x->arn)) || (rc = lost_copy(c, reason))
+    if ((rc = measure(c, &m1, x->arn, t.org ? NULL : t.owner)) || (rc = lost_copy(c, reason, t.org ? NULL : t.owner))
         || (rc = compliant_trails(c, &comp1, t.owner)))
         goto done;
     data_removed = list_minus(m0.data, m1.data, &oom);
@@ -1595,7 +1720,7 @@ static int cost_tables(struct ctx *c)
         return rc;
     if (sqlite3_step(st) == SQLITE_ROW)
         p->paid_usage = sqlite3_column_double(st, 0);
-    sqlite3_finalize(st);
+    q_release(c, st);
     return 0;
 }
 
@@ -1663,6 +1788,7 @@ int plan_build(struct plan *out, sqlite3 *db, const struct rule_set *rules,
     long long off = 0;
     int rc, oom = 0;
     memset(&p, 0, sizeof(p));
+    c.n_cache = 0;
     c.db = db;
     c.p = &p;
     c.err = err;
@@ -1702,13 +1828,16 @@ int plan_build(struct plan *out, sqlite3 *db, const struct rule_set *rules,
             goto done;
         if (sqlite3_step(st) == SQLITE_ROW)
             p.label = pcol(&p, st, 0, &oom);
-        sqlite3_finalize(st);
+        q_release(&c, st);
     }
-    p.savings = "unknown: dollars need --costs or --events-per-month";
+    p.savings = "unknown: dollars need billing data in the snapshot "
+                "(ctcollect --costs), --events-per-month N or --volumes";
     if ((rc = rules_run(&before, rules, db, c.s, err))
         || (rc = q_run(&c, "BEGIN", NULL, NULL, NULL))
         || (rc = copy_snapshot(&c, off))
         || (rc = cost_tables(&c))
+        || (rc = save_state(&c, "plan_base", c.s, 1, NULL))
+        || (rc = save_state(&c, "plan_now", c.s, 1, NULL))
         || (rc = collect_candidates(&c, &cands)))
         goto done;
     /* estimate every candidate alone against the snapshot, then order */
@@ -1831,6 +1960,7 @@ int plan_build(struct plan *out, sqlite3 *db, const struct rule_set *rules,
     *out = p;
     memset(&p, 0, sizeof(p));
 done:
+    q_cache_release(&c);
     cand_list_release(&cands);
     finding_list_release(&before);
     finding_list_release(&after);
