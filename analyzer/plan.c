@@ -18,6 +18,7 @@
 
 #include "analyzer/costs.h"
 #include "analyzer/report.h"
+#include "analyzer/strmap.h"
 #include "core/embedded.h"
 
 extern const struct ct_embedded ct_schema_files[];
@@ -311,12 +312,14 @@ done:
 }
 
 /*
- * Copies every row of snapshot s into snapshot pid: tables with a
+ * Copies the rows of snapshot s into snapshot pid: tables with a
  * snapshot_id column by it, per-document tables through trail_documents
- * (doc ids shifted by off). Column lists come from the schema itself, so
- * new tables follow.
+ * (doc ids shifted by off). With account, only a slice: that account's
+ * rows, its own trails and the organization trails, which is everything
+ * a step on one of its trails can change (steps never touch organization
+ * trails). Column lists come from the schema itself, so new tables follow.
  */
-static int copy_snapshot(struct ctx *c, long long off)
+static int copy_snapshot(struct ctx *c, long long off, const char *account)
 {
     sqlite3_stmt *tables = NULL, *cols = NULL, *ins = NULL;
     sqlite3_str *q = NULL;
@@ -331,7 +334,7 @@ static int copy_snapshot(struct ctx *c, long long off)
         goto sql_error;
     while ((step = sqlite3_step(tables)) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(tables, 0);
-        int has_snap = 0, has_doc = 0, n = 0;
+        int has_snap = 0, has_doc = 0, has_acct = 0, n = 0;
         info = sqlite3_mprintf("PRAGMA table_info(\"%w\")", name);
         q = sqlite3_str_new(c->db);
         if (!info)
@@ -350,6 +353,7 @@ static int copy_snapshot(struct ctx *c, long long off)
                 has_doc = 1;
                 sqlite3_str_appendall(q, "doc_id + :off");
             } else {
+                has_acct |= strcmp(col, "account_id") == 0;
                 sqlite3_str_appendf(q, "\"%w\"", col);
             }
         }
@@ -357,14 +361,35 @@ static int copy_snapshot(struct ctx *c, long long off)
         cols = NULL;
         sqlite3_free(info);
         info = NULL;
-        if (has_snap)
-            sqlite3_str_appendf(q, " FROM \"%w\" WHERE snapshot_id = :s",
-                                name);
-        else
+        /* a slice: the account's rows, its trails and every organization
+         * trail (all that can cover it) */
+        const char *slice_trails =
+            account ? " AND trail_arn IN (SELECT trail_arn FROM trails "
+                      "WHERE snapshot_id = :s AND (owner_account_id = :a "
+                      "OR is_organization_trail = 1))"
+                    : "";
+        if (strcmp(name, "trail_documents") == 0)
+            sqlite3_str_appendf(q, " FROM \"%w\" WHERE snapshot_id = :s%s",
+                                name, slice_trails);
+        else if (has_doc)
             sqlite3_str_appendf(q,
                                 " FROM \"%w\" WHERE doc_id IN (SELECT doc_id "
                                 "FROM trail_documents WHERE snapshot_id = "
-                                ":s)",
+                                ":s%s)",
+                                name, slice_trails);
+        else if (account && strcmp(name, "trails") == 0)
+            sqlite3_str_appendf(q,
+                                " FROM \"%w\" WHERE snapshot_id = :s AND "
+                                "(owner_account_id = :a OR "
+                                "is_organization_trail = 1)",
+                                name);
+        else if (account && has_acct)
+            sqlite3_str_appendf(q,
+                                " FROM \"%w\" WHERE snapshot_id = :s AND "
+                                "(account_id = :a OR account_id IS NULL)",
+                                name);
+        else
+            sqlite3_str_appendf(q, " FROM \"%w\" WHERE snapshot_id = :s",
                                 name);
         sql = sqlite3_str_finish(q);
         q = NULL;
@@ -384,6 +409,9 @@ static int copy_snapshot(struct ctx *c, long long off)
         if (has_doc)
             sqlite3_bind_int64(ins, sqlite3_bind_parameter_index(ins, ":off"),
                                off);
+        if (account)
+            sqlite3_bind_text(ins, sqlite3_bind_parameter_index(ins, ":a"),
+                              account, -1, SQLITE_TRANSIENT);
         if (sqlite3_step(ins) != SQLITE_DONE)
             goto sql_error;
         sqlite3_finalize(ins);
@@ -420,15 +448,19 @@ struct tstate {
 static int trail_state(struct ctx *c, struct tstate *out, long long snap,
                        const char *arn)
 {
-    static const char sql[] =
-        "SELECT name, owner_account_id, home_region, is_organization_trail, "
-        "is_multi_region, logging, selectors, delivers, "
-        "coalesce(mgmt_reads, -1), coalesce(mgmt_writes, -1), "
-        "coalesce(has_data, -1), coalesce(has_network, -1), "
-        "coalesce(has_insights, -1) "
+#define TRAIL_STATE_COLUMNS                                                   \
+    "SELECT name, owner_account_id, home_region, is_organization_trail, "    \
+    "is_multi_region, logging, selectors, delivers, "                        \
+    "coalesce(mgmt_reads, -1), coalesce(mgmt_writes, -1), "                  \
+    "coalesce(has_data, -1), coalesce(has_network, -1), "                    \
+    "coalesce(has_insights, -1) "
+    static const char sql[] = TRAIL_STATE_COLUMNS
         "FROM v_trails WHERE snapshot_id = :n AND trail_arn = :t";
+    /* the snapshot's trails are computed once (plan_s_trails) */
+    static const char sql_s[] = TRAIL_STATE_COLUMNS
+        "FROM plan_s_trails WHERE :n IS NOT NULL AND trail_arn = :t";
     sqlite3_stmt *st = NULL;
-    int rc = q_prepare(c, &st, sql, arn, NULL, NULL);
+    int rc = q_prepare(c, &st, snap == c->s ? sql_s : sql, arn, NULL, NULL);
     if (rc)
         return rc;
     sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":n"), snap);
@@ -496,6 +528,7 @@ enum cand_kind { C_MGMT, C_DATA, C_NETWORK };
 struct cand {
     enum cand_kind kind;
     char *arn;
+    char account[32]; /* the trail's owner: its slice */
     char *rtype;    /* data: resource type; network: NetworkActivity */
     char *keeper;   /* the trail that keeps the events */
     long est;       /* charged items removed, alone against the snapshot */
@@ -521,7 +554,8 @@ static void cand_list_release(struct cand_list *l)
 }
 
 static int cand_add(struct ctx *c, struct cand_list *l, enum cand_kind kind,
-                    const char *arn, const char *rtype, const char *keeper)
+                    const char *arn, const char *account, const char *rtype,
+                    const char *keeper)
 {
     for (size_t i = 0; i < l->n; i++)
         if (l->items[i].kind == kind && strcmp(l->items[i].arn, arn) == 0
@@ -532,6 +566,7 @@ static int cand_add(struct ctx *c, struct cand_list *l, enum cand_kind kind,
         return ct_error_set(c->err, CT_ENOMEM, "out of memory");
     x->kind = kind;
     x->arn = sqlite3_mprintf("%s", arn);
+    snprintf(x->account, sizeof(x->account), "%s", account);
     x->rtype = rtype ? sqlite3_mprintf("%s", rtype) : NULL;
     x->keeper = keeper ? sqlite3_mprintf("%s", keeper) : NULL;
     if (!x->arn || (rtype && !x->rtype) || (keeper && !x->keeper))
@@ -671,7 +706,7 @@ static int collect_candidates(struct ctx *c, struct cand_list *out)
             goto done;
         const char *why = no_step_reason(&ta);
         rc = why ? add_skip(c, arn, ta.owner, why)
-                 : cand_add(c, out, C_MGMT, arn, NULL, NULL);
+                 : cand_add(c, out, C_MGMT, arn, ta.owner, NULL, NULL);
         if (rc)
             goto done;
     }
@@ -727,7 +762,7 @@ static int collect_candidates(struct ctx *c, struct cand_list *out)
         rc = why ? add_skip(c, drop, td->owner, why)
                  : cand_add(c, out,
                             strcmp(cat, "Data") == 0 ? C_DATA : C_NETWORK,
-                            drop, type, keep);
+                            drop, td->owner, type, keep);
         if (rc)
             goto done;
     }
@@ -1724,20 +1759,13 @@ static int cost_tables(struct ctx *c)
     return 0;
 }
 
-static size_t count_warnings(const struct finding_list *l)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < l->n; i++)
-        n += strcmp(l->items[i].severity, "warning") == 0;
-    return n;
-}
-
-static int compute_gaps(struct ctx *c, const struct rule_set *rules,
-                        const struct finding_list *before)
+/* The gaps of the planned slice of account (snapshot c->pid), each
+ * compared with the snapshot's: preexisting when the same gap was there. */
+static int slice_gaps(struct ctx *c, const struct rule_set *rules,
+                      const struct finding_list *before, size_t *cap)
 {
     struct finding_list after = FINDING_LIST_INIT;
     struct rule_set one = RULE_SET_INIT;
-    size_t cap = 0;
     int rc = 0, oom = 0;
     for (size_t i = 0; i < rules->n_rules; i++)
         if (strcmp(rules->rules[i].id, "coverage-gap") == 0) {
@@ -1752,7 +1780,7 @@ static int compute_gaps(struct ctx *c, const struct rule_set *rules,
     for (size_t i = 0; i < after.n; i++) {
         const struct finding *f = &after.items[i];
         struct plan_gap *g =
-            grow((void **)&c->p->gaps, &c->p->n_gaps, &cap, sizeof(*g));
+            grow((void **)&c->p->gaps, &c->p->n_gaps, cap, sizeof(*g));
         if (!g) {
             rc = ct_error_set(c->err, CT_ENOMEM, "out of memory");
             goto done;
@@ -1777,15 +1805,153 @@ done:
     return rc;
 }
 
+static int cmp_gap(const void *pa, const void *pb)
+{
+    const struct plan_gap *a = pa, *b = pb;
+    int r = strcmp(a->account_id, b->account_id);
+    if (!r)
+        r = strcmp(a->region, b->region);
+    if (!r)
+        r = strcmp(a->detail, b->detail);
+    return r;
+}
+
+static int cmp_cand_account(const void *pa, const void *pb)
+{
+    const struct cand *a = pa, *b = pb;
+    int r = strcmp(a->account, b->account);
+    return r ? r : cmp_cand(pa, pb);
+}
+
+/* Plan order: the candidates' order (estimated saving first), which keeps
+ * the order of the steps of one account (they build on each other). */
+static int cmp_step(const void *pa, const void *pb)
+{
+    const struct plan_step *a = pa, *b = pb;
+    const struct cand *x = a->key, *y = b->key;
+    return cmp_cand(x, y);
+}
+
+/*
+ * Plans the candidates of one account, cands[0..n), on a fresh planned
+ * slice of the snapshot: estimates, orders, applies in order, lists what
+ * is unsafe, and computes the slice's gaps.
+ */
+static int plan_account(struct ctx *c, const struct rule_set *rules,
+                        struct cand *cands, size_t n,
+                        const struct finding_list *before, size_t *cap_steps,
+                        size_t *cap_gaps, int *touched)
+{
+    struct plan *p = c->p;
+    long long off = 0;
+    int rc;
+    *touched = 0;
+    if ((rc = q_int(c, &c->pid, 1,
+                    "SELECT max(snapshot_id) + 1 FROM snapshots", NULL, NULL,
+                    NULL))
+        || (rc = q_int(c, &off, 0,
+                       "SELECT coalesce(max(doc_id), 0) FROM trail_documents",
+                       NULL, NULL, NULL))
+        || (rc = copy_snapshot(c, off, cands[0].account)))
+        return rc;
+    if (!p->planned_id)
+        p->planned_id = c->pid;
+    /* estimate every candidate alone against the snapshot, then order */
+    for (size_t i = 0; i < n; i++) {
+        struct cand *x = &cands[i];
+        struct tstate t;
+        struct plan_step probe;
+        long long q = 0;
+        int kept;
+        char *reason = NULL;
+        if ((rc = trail_state(c, &t, c->s, x->arn))
+            || (rc = q_int(c, &q, 0,
+                           "SELECT quality FROM plan_s_trails "
+                           "WHERE trail_arn = :t",
+                           x->arn, NULL, NULL)))
+            return rc;
+        x->multi = t.multi;
+        x->quality = (int)q;
+        memset(&probe, 0, sizeof(probe));
+        /* a kept estimate is rolled back here: nothing is applied yet */
+        if (!(rc = q_run(c, "SAVEPOINT estimate", NULL, NULL, NULL)))
+            rc = try_candidate(c, x, &kept, &x->est, &reason, &probe,
+                               before);
+        x->dollars = probe.saving;
+        free(probe.effects);
+        free(probe.findings);
+        sqlite3_free(reason);
+        if (rc || (rc = q_run(c, "ROLLBACK TO estimate", NULL, NULL, NULL))
+            || (rc = q_run(c, "RELEASE estimate", NULL, NULL, NULL)))
+            return rc;
+    }
+    qsort(cands, n, sizeof(*cands), cmp_cand);
+    /* apply in order against the evolving planned state */
+    for (size_t i = 0; i < n; i++) {
+        struct cand *x = &cands[i];
+        struct plan_step step;
+        int kept;
+        long est;
+        char *reason = NULL;
+        memset(&step, 0, sizeof(step));
+        rc = try_candidate(c, x, &kept, &est, &reason, &step, before);
+        sqlite3_free(reason);
+        if (rc || !kept) {
+            free(step.effects);
+            free(step.findings);
+            if (rc)
+                return rc;
+            continue;
+        }
+        x->done = 1;
+        step.key = x;
+        struct plan_step *s =
+            grow((void **)&p->steps, &p->n_steps, cap_steps, sizeof(*s));
+        if (!s) {
+            free(step.effects);
+            free(step.findings);
+            return ct_error_set(c->err, CT_ENOMEM, "out of memory");
+        }
+        *s = step;
+        *touched = 1;
+    }
+    /* candidates that would still save something but are not safe */
+    for (size_t i = 0; i < n; i++) {
+        struct cand *x = &cands[i];
+        int kept;
+        long est;
+        char *reason = NULL;
+        if (x->done)
+            continue;
+        if ((rc = q_run(c, "SAVEPOINT recheck", NULL, NULL, NULL))
+            || (rc = try_candidate(c, x, &kept, &est, &reason, NULL, before))
+            || (rc = q_run(c, "ROLLBACK TO recheck", NULL, NULL, NULL))
+            || (rc = q_run(c, "RELEASE recheck", NULL, NULL, NULL))) {
+            sqlite3_free(reason);
+            return rc;
+        }
+        if (reason && est > 0) {
+            char *why = sqlite3_mprintf("not planned: %s", reason);
+            rc = why ? add_skip(c, x->arn, x->account, why)
+                     : ct_error_set(c->err, CT_ENOMEM, "out of memory");
+            sqlite3_free(why);
+        }
+        sqlite3_free(reason);
+        if (rc)
+            return rc;
+    }
+    return *touched ? slice_gaps(c, rules, before, cap_gaps) : 0;
+}
+
 int plan_build(struct plan *out, sqlite3 *db, const struct rule_set *rules,
                long long snapshot_id, struct ct_error *err)
 {
     struct plan p;
     struct ctx c;
     struct cand_list cands = {NULL, 0, 0};
-    struct finding_list before = FINDING_LIST_INIT, after = FINDING_LIST_INIT;
-    size_t cap_steps = 0;
-    long long off = 0;
+    struct finding_list before = FINDING_LIST_INIT;
+    struct strmap touched = STRMAP_INIT(1);
+    size_t cap_steps = 0, cap_gaps = 0;
     int rc, oom = 0;
     memset(&p, 0, sizeof(p));
     c.n_cache = 0;
@@ -1810,15 +1976,7 @@ int plan_build(struct plan *out, sqlite3 *db, const struct rule_set *rules,
             goto done;
         }
     }
-    if ((rc = q_int(&c, &c.pid, 1,
-                    "SELECT max(snapshot_id) + 1 FROM snapshots", NULL,
-                    NULL, NULL))
-        || (rc = q_int(&c, &off, 0,
-                       "SELECT coalesce(max(doc_id), 0) FROM trail_documents",
-                       NULL, NULL, NULL)))
-        goto done;
     p.snapshot_id = c.s;
-    p.planned_id = c.pid;
     {
         sqlite3_stmt *st = NULL;
         if ((rc = q_prepare(&c, &st,
@@ -1834,125 +1992,75 @@ int plan_build(struct plan *out, sqlite3 *db, const struct rule_set *rules,
                 "(ctcollect --costs), --events-per-month N or --volumes";
     if ((rc = rules_run(&before, rules, db, c.s, err))
         || (rc = q_run(&c, "BEGIN", NULL, NULL, NULL))
-        || (rc = copy_snapshot(&c, off))
+        || (rc = q_run(&c,
+                       "CREATE TEMP TABLE plan_s_trails AS "
+                       "SELECT v.*, 8 * (v.excluded_sources IS NULL) "
+                       "+ 4 * coalesce(t.log_file_validation_enabled, 0) "
+                       "+ 2 * (t.kms_key_id IS NOT NULL) "
+                       "+ (t.cloud_watch_logs_log_group_arn IS NOT NULL) "
+                       "AS quality "
+                       "FROM v_trails v JOIN trails t "
+                       "ON t.snapshot_id = v.snapshot_id "
+                       "AND t.trail_arn = v.trail_arn "
+                       "WHERE v.snapshot_id = :s;"
+                       "",
+                       NULL, NULL, NULL))
+        || (rc = q_run(&c,
+                       "CREATE INDEX temp.plan_s_trails_arn "
+                       "ON plan_s_trails (trail_arn)",
+                       NULL, NULL, NULL))
         || (rc = cost_tables(&c))
         || (rc = save_state(&c, "plan_base", c.s, 1, NULL))
-        || (rc = save_state(&c, "plan_now", c.s, 1, NULL))
+        || (rc = save_state(&c, "plan_now", -1, 1, NULL))
         || (rc = collect_candidates(&c, &cands)))
         goto done;
-    /* estimate every candidate alone against the snapshot, then order */
-    for (size_t i = 0; i < cands.n; i++) {
-        struct cand *x = &cands.items[i];
-        struct tstate t;
-        int kept;
-        long long q = 0;
-        char *reason = NULL;
-        if ((rc = trail_state(&c, &t, c.s, x->arn)))
-            goto done;
-        x->multi = t.multi;
-        if ((rc = q_int(&c, &q, 0,
-                        "SELECT 8 * (v.excluded_sources IS NULL) "
-                        "+ 4 * coalesce(t.log_file_validation_enabled, 0) "
-                        "+ 2 * (t.kms_key_id IS NOT NULL) "
-                        "+ (t.cloud_watch_logs_log_group_arn IS NOT NULL) "
-                        "FROM trails t JOIN v_trails v "
-                        "ON v.snapshot_id = t.snapshot_id "
-                        "AND v.trail_arn = t.trail_arn "
-                        "WHERE t.snapshot_id = :s AND t.trail_arn = :t",
-                        x->arn, NULL, NULL)))
-            goto done;
-        x->quality = (int)q;
-        /* a kept estimate is rolled back here: nothing is applied yet */
-        struct plan_step probe;
-        memset(&probe, 0, sizeof(probe));
-        if ((rc = q_run(&c, "SAVEPOINT estimate", NULL, NULL, NULL))
-            || (rc = try_candidate(&c, x, &kept, &x->est, &reason, &probe,
-                                   &before))) {
-            free(probe.effects);
-            free(probe.findings);
-            goto done;
-        }
-        x->dollars = probe.saving;
-        free(probe.effects);
-        free(probe.findings);
-        sqlite3_free(reason);
-        if ((rc = q_run(&c, "ROLLBACK TO estimate", NULL, NULL, NULL))
-            || (rc = q_run(&c, "RELEASE estimate", NULL, NULL, NULL)))
-            goto done;
-    }
+    /* a step on an account's own trail changes that account only: each
+     * account is planned on its own slice, in account order */
     if (cands.n)
-        qsort(cands.items, cands.n, sizeof(*cands.items), cmp_cand);
-    /* apply in order against the evolving planned state */
-    for (size_t i = 0; i < cands.n; i++) {
-        struct cand *x = &cands.items[i];
-        struct plan_step step;
-        int kept;
-        long est;
-        char *reason = NULL;
-        memset(&step, 0, sizeof(step));
-        if ((rc = try_candidate(&c, x, &kept, &est, &reason, &step,
-                                &before))) {
-            sqlite3_free(reason);
-            free(step.effects);
-            free(step.findings);
+        qsort(cands.items, cands.n, sizeof(*cands.items), cmp_cand_account);
+    for (size_t i = 0, j; i < cands.n; i = j) {
+        int t = 0;
+        for (j = i + 1; j < cands.n
+                        && strcmp(cands.items[j].account,
+                                  cands.items[i].account) == 0;
+             j++)
+            ;
+        int added = 0;
+        if ((rc = plan_account(&c, rules, cands.items + i, j - i, &before,
+                               &cap_steps, &cap_gaps, &t)))
             goto done;
-        }
-        sqlite3_free(reason);
-        if (!kept) {
-            free(step.effects);
-            free(step.findings);
-            continue;
-        }
-        x->done = 1;
-        struct plan_step *s =
-            grow((void **)&p.steps, &p.n_steps, &cap_steps, sizeof(*s));
-        if (!s) {
-            free(step.effects);
-            free(step.findings);
+        if (t && !strmap_put(&touched, cands.items[i].account, &added)) {
             rc = ct_error_set(err, CT_ENOMEM, "out of memory");
             goto done;
         }
-        step.number = (int)p.n_steps;
-        *s = step;
     }
-    /* candidates that would still save something but are not safe */
-    for (size_t i = 0; i < cands.n; i++) {
-        struct cand *x = &cands.items[i];
-        int kept;
-        long est;
-        char *reason = NULL;
-        if (x->done)
+    /* the other accounts keep the snapshot's gaps */
+    for (size_t i = 0; i < before.n; i++) {
+        const struct finding *f = &before.items[i];
+        if (strcmp(f->rule_id, "coverage-gap") != 0 || !f->account_id
+            || strmap_get(&touched, f->account_id))
             continue;
-        if ((rc = q_run(&c, "SAVEPOINT recheck", NULL, NULL, NULL))
-            || (rc = try_candidate(&c, x, &kept, &est, &reason, NULL,
-                                   &before))
-            || (rc = q_run(&c, "ROLLBACK TO recheck", NULL, NULL, NULL))
-            || (rc = q_run(&c, "RELEASE recheck", NULL, NULL, NULL))) {
-            sqlite3_free(reason);
+        struct plan_gap *g =
+            grow((void **)&p.gaps, &p.n_gaps, &cap_gaps, sizeof(*g));
+        if (!g) {
+            rc = ct_error_set(err, CT_ENOMEM, "out of memory");
             goto done;
         }
-        if (reason && est > 0) {
-            struct tstate t;
-            char *why = sqlite3_mprintf("not planned: %s", reason);
-            if (!why)
-                rc = ct_error_set(err, CT_ENOMEM, "out of memory");
-            else if (!(rc = trail_state(&c, &t, c.s, x->arn)))
-                rc = add_skip(&c, x->arn, t.owner, why);
-            sqlite3_free(why);
-        }
-        sqlite3_free(reason);
-        if (rc)
-            goto done;
+        g->account_id = pstr(&p, f->account_id, &oom);
+        g->region = pstr(&p, f->region, &oom);
+        g->detail = pstr(&p, f->detail, &oom);
+        g->preexisting = 1;
     }
-    if ((rc = compute_gaps(&c, rules, &before))
-        || (rc = rules_run(&after, rules, db, c.pid, err)))
-        goto done;
+    if (p.n_gaps)
+        qsort(p.gaps, p.n_gaps, sizeof(*p.gaps), cmp_gap);
+    if (p.n_steps)
+        qsort(p.steps, p.n_steps, sizeof(*p.steps), cmp_step);
     for (size_t i = 0; i < p.n_steps; i++) {
+        p.steps[i].number = (int)i + 1;
+        p.steps[i].key = NULL;
         p.total_saving += p.steps[i].saving;
         p.saving_partial |= p.steps[i].saving_partial;
     }
-    p.warnings_before = count_warnings(&before);
-    p.warnings_after = count_warnings(&after);
     if (oom) {
         rc = ct_error_set(err, CT_ENOMEM, "out of memory");
         goto done;
@@ -1963,7 +2071,7 @@ done:
     q_cache_release(&c);
     cand_list_release(&cands);
     finding_list_release(&before);
-    finding_list_release(&after);
+    strmap_release(&touched);
     plan_release(&p);
     return rc;
 }

@@ -62,6 +62,7 @@ struct plan_step {
     long data_charges, network_charges, insights_charges; /* (region, item) */
     double saving;              /* estimated monthly saving, known parts */
     int saving_known, saving_partial;
+    const void *key;            /* while planning: the candidate (order) */
 };
 
 /* A trail that needs a step but gets none, and why. */
@@ -76,7 +77,8 @@ struct plan_gap {
 };
 
 struct plan {
-    long long snapshot_id, planned_id;
+    long long snapshot_id;
+    long long planned_id;       /* the first planned slice's snapshot_id */
     const char *label;
     struct plan_step *steps;
     size_t n_steps;
@@ -84,7 +86,6 @@ struct plan {
     size_t n_skips;
     struct plan_gap *gaps;
     size_t n_gaps;
-    size_t warnings_before, warnings_after; /* warning findings */
     const char *savings;        /* why dollars are unknown */
     const char *basis;          /* billing | estimate | NULL (unknown) */
     const char *currency;

@@ -292,9 +292,7 @@ int plan_render_markdown(FILE *f, const struct plan *p)
     totals(f, p);
     fputs(".\n\n", f);
     savings_line(f, p);
-    fputs(".\n\n", f);
-    fprintf(f, "Warnings: %zu in the snapshot, %zu after the plan.\n",
-            p->warnings_before, p->warnings_after);
+    fputs(".\n", f);
     for (size_t i = 0; i < p->n_steps; i++) {
         const struct plan_step *s = &p->steps[i];
         fprintf(f, "\n## Step %d: ", s->number);
@@ -412,7 +410,7 @@ int plan_render_json(FILE *f, const struct plan *p)
 {
     json_t *root = json_object(), *steps = json_array(), *skips = json_array();
     json_t *gaps = json_array(), *snap = json_object(), *sav = json_object();
-    json_t *cov = json_object(), *warn = json_object();
+    json_t *cov = json_object();
     json_object_set_new(root, "schema_version",
                         json_integer(PLAN_SCHEMA_VERSION));
     json_object_set_new(snap, "snapshot_id", json_integer(p->snapshot_id));
@@ -524,11 +522,7 @@ int plan_render_json(FILE *f, const struct plan *p)
     json_object_set_new(cov, "caused_by_plan",
                         json_integer((json_int_t)gaps_caused(p)));
     json_object_set_new(root, "coverage_after", cov);
-    json_object_set_new(warn, "before",
-                        json_integer((json_int_t)p->warnings_before));
-    json_object_set_new(warn, "after",
-                        json_integer((json_int_t)p->warnings_after));
-    json_object_set_new(root, "warnings", warn);
+
     int rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_SORT_KEYS
                                      | JSON_ENSURE_ASCII);
     fputc('\n', f);

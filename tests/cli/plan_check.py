@@ -158,7 +158,29 @@ def build_never_stack(path):
     write_tar(path, ms)
 
 
-if CASE == "hostile":
+def build_multi_account(path):
+    """Three members planned on their own slices; steps ordered globally."""
+    m = "100000000000"
+    org = trail("org-trail", m, org=True)
+    regs = ["us-east-1", "eu-west-1", "us-west-2"]
+    ms = [("organization/describe-organization.json", {"Organization": {
+        "Id": "o-example", "MasterAccountId": m, "FeatureSet": "ALL",
+        "Arn": "arn:aws:organizations::%s:organization/o-example" % m}})]
+    accounts = [{"Id": m, "Name": "management", "Status": "ACTIVE"}]
+    ms += account_members(m, regs, [org], {})
+    for i, own in enumerate([["a"], ["b", "c-local"], ["d", "e"]], 1):
+        a = "10000000000%d" % i
+        accounts.append({"Id": a, "Name": "member%d" % i, "Status": "ACTIVE"})
+        ts = [trail(n, a, multi=not n.endswith("-local")) for n in own]
+        ms += account_members(a, regs, [org] + ts, {})
+    ms.append(("organization/list-accounts.json", {"Accounts": accounts}))
+    write_tar(path, ms)
+
+
+if CASE == "multi-account":
+    snap = os.path.join(TMP, "multi-account.tar")
+    build_multi_account(snap)
+elif CASE == "hostile":
     snap = os.path.join(TMP, "hostile.tar")
     build_hostile(snap)
 elif CASE == "never-stack":
@@ -312,6 +334,15 @@ if CASE == "hostile":
     kept = [a for a in trails if a.endswith("/audit-main")]
     if any(s["trail_arn"] in kept for s in plan["steps"]):
         fail("audit-main (validation, KMS) should be kept")
+if CASE == "multi-account":
+    got = [(s["account_id"], s["trail_name"]) for s in plan["steps"]]
+    # every member trail goes (the organization trail stays), the larger
+    # savings first: 3 regions x 2 copies, then the single-region copy
+    want = [("100000000001", "a"), ("100000000002", "b"),
+            ("100000000003", "d"), ("100000000003", "e"),
+            ("100000000002", "c-local")]
+    if got != want:
+        fail("multi-account steps %r, expected %r" % (got, want))
 if CASE == "never-stack":
     acts = {s["trail_name"]: s for s in plan["steps"]}
     if set(acts) != {"member-trail", "data-trail"}:
