@@ -42,9 +42,7 @@ static const char usage[] =
     "                           script with every command commented out)\n"
     "  -o, --output FILE        also write the plan to FILE\n"
     "  --snapshot ID            which snapshot of a database (default the\n"
-    "                           newest)\n"
-    CLI_COST_HELP
-    CLI_LOAD_HELP
+    "                           newest)\n" CLI_COST_HELP CLI_LOAD_HELP
     "  -h, --help               this help\n"
     "\n"
     "Exit status: 0 ok, 1 error, 2 usage.\n";
@@ -149,7 +147,9 @@ int cmd_plan(int argc, char **argv)
                 goto usage_error;
             }
             break;
-        case 'o': output = optarg; break;
+        case 'o':
+            output = optarg;
+            break;
         case OPT_SNAPSHOT: {
             char *end = NULL;
             errno = 0;
@@ -173,11 +173,10 @@ int cmd_plan(int argc, char **argv)
     }
     lo.warn = cli_load_warning;
     lo.warn_ctx = &warnings;
-    if (rules_load(&rules, NULL, &err)
-        || load_open_input(&input, (const char *const *)argv + optind,
-                           argc - optind, &lo, &err)
-        || plan_open_db(&db, input, &err)
-        || costs_prepare(db, &co, &err)) {
+    if (rules_load(&rules, NULL, &err) ||
+        load_open_input(&input, (const char *const *)argv + optind,
+                        argc - optind, &lo, &err) ||
+        plan_open_db(&db, input, &err) || costs_prepare(db, &co, &err)) {
         cli_error("plan: %s", err.message);
         goto done;
     }

@@ -106,7 +106,8 @@ static void *grow(void **items, size_t *n, size_t *cap, size_t elem)
     return slot;
 }
 
-/* ---- SQL helpers: named parameters :s :p :t :x :y ------------------------- */
+/* ---- SQL helpers: named parameters :s :p :t :x :y -------------------------
+ */
 
 static int q_prepare(struct ctx *c, sqlite3_stmt **out, const char *sql,
                      const char *t, const char *x, const char *y)
@@ -183,9 +184,8 @@ static int q_run(struct ctx *c, const char *sql, const char *t, const char *x,
 }
 
 /* The first column of the first row as an integer (def when no row). */
-static int q_int(struct ctx *c, long long *out, long long def,
-                 const char *sql, const char *t, const char *x,
-                 const char *y)
+static int q_int(struct ctx *c, long long *out, long long def, const char *sql,
+                 const char *t, const char *x, const char *y)
 {
     sqlite3_stmt *st = NULL;
     int rc = q_prepare(c, &st, sql, t, x, y);
@@ -223,8 +223,8 @@ int plan_open_db(sqlite3 **out, sqlite3 *src, struct ct_error *err)
     int rc = 0;
     /* "": a private temporary database, spilled to an unlinked file */
     if (sqlite3_open_v2("", &db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-                            | SQLITE_OPEN_NOMUTEX,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                            SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
         rc = ct_error_set(err, CT_ESQL, "plan: cannot open a work database");
         goto done;
@@ -241,8 +241,7 @@ int plan_open_db(sqlite3 **out, sqlite3 *src, struct ct_error *err)
     if (sqlite3_exec(db,
                      "PRAGMA temp_store = FILE; PRAGMA synchronous = OFF; "
                      "PRAGMA journal_mode = MEMORY",
-                     NULL, NULL, NULL)
-        != SQLITE_OK) {
+                     NULL, NULL, NULL) != SQLITE_OK) {
         rc = ct_error_set(err, CT_ESQL, "plan: %s", sqlite3_errmsg(db));
         goto done;
     }
@@ -250,8 +249,7 @@ int plan_open_db(sqlite3 **out, sqlite3 *src, struct ct_error *err)
         if (sqlite3_prepare_v2(db,
                                "SELECT name FROM sqlite_master WHERE "
                                "type = 'view' ORDER BY name LIMIT 1",
-                               -1, &st, NULL)
-            != SQLITE_OK) {
+                               -1, &st, NULL) != SQLITE_OK) {
             rc = ct_error_set(err, CT_ESQL, "plan: %s", sqlite3_errmsg(db));
             goto done;
         }
@@ -296,8 +294,7 @@ int plan_open_db(sqlite3 **out, sqlite3 *src, struct ct_error *err)
         goto done;
     }
     if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-        rc = ct_error_set(err, CT_ESQL, "plan: views: %s",
-                          sqlite3_errmsg(db));
+        rc = ct_error_set(err, CT_ESQL, "plan: views: %s", sqlite3_errmsg(db));
         goto done;
     }
     *out = db;
@@ -329,8 +326,7 @@ static int copy_snapshot(struct ctx *c, long long off, const char *account)
                            "SELECT name FROM sqlite_master WHERE type = "
                            "'table' AND name NOT LIKE 'sqlite_%' ORDER BY "
                            "name = 'trail_documents' DESC, name",
-                           -1, &tables, NULL)
-        != SQLITE_OK)
+                           -1, &tables, NULL) != SQLITE_OK)
         goto sql_error;
     while ((step = sqlite3_step(tables)) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(tables, 0);
@@ -389,8 +385,7 @@ static int copy_snapshot(struct ctx *c, long long off, const char *account)
                                 "(account_id = :a OR account_id IS NULL)",
                                 name);
         else
-            sqlite3_str_appendf(q, " FROM \"%w\" WHERE snapshot_id = :s",
-                                name);
+            sqlite3_str_appendf(q, " FROM \"%w\" WHERE snapshot_id = :s", name);
         sql = sqlite3_str_finish(q);
         q = NULL;
         if (!sql)
@@ -404,8 +399,7 @@ static int copy_snapshot(struct ctx *c, long long off, const char *account)
             goto sql_error;
         sqlite3_bind_int64(ins, sqlite3_bind_parameter_index(ins, ":p"),
                            c->pid);
-        sqlite3_bind_int64(ins, sqlite3_bind_parameter_index(ins, ":s"),
-                           c->s);
+        sqlite3_bind_int64(ins, sqlite3_bind_parameter_index(ins, ":s"), c->s);
         if (has_doc)
             sqlite3_bind_int64(ins, sqlite3_bind_parameter_index(ins, ":off"),
                                off);
@@ -438,7 +432,8 @@ done:
     return rc;
 }
 
-/* ---- trail state ---------------------------------------------------------- */
+/* ---- trail state ----------------------------------------------------------
+ */
 
 struct tstate {
     char name[512], owner[32], home[64], logging[16], selectors[16];
@@ -448,11 +443,11 @@ struct tstate {
 static int trail_state(struct ctx *c, struct tstate *out, long long snap,
                        const char *arn)
 {
-#define TRAIL_STATE_COLUMNS                                                   \
-    "SELECT name, owner_account_id, home_region, is_organization_trail, "    \
-    "is_multi_region, logging, selectors, delivers, "                        \
-    "coalesce(mgmt_reads, -1), coalesce(mgmt_writes, -1), "                  \
-    "coalesce(has_data, -1), coalesce(has_network, -1), "                    \
+#define TRAIL_STATE_COLUMNS                                                    \
+    "SELECT name, owner_account_id, home_region, is_organization_trail, "      \
+    "is_multi_region, logging, selectors, delivers, "                          \
+    "coalesce(mgmt_reads, -1), coalesce(mgmt_writes, -1), "                    \
+    "coalesce(has_data, -1), coalesce(has_network, -1), "                      \
     "coalesce(has_insights, -1) "
     static const char sql[] = TRAIL_STATE_COLUMNS
         "FROM v_trails WHERE snapshot_id = :n AND trail_arn = :t";
@@ -521,7 +516,8 @@ done:
     return rc;
 }
 
-/* ---- candidates ------------------------------------------------------------ */
+/* ---- candidates ------------------------------------------------------------
+ */
 
 enum cand_kind { C_MGMT, C_DATA, C_NETWORK };
 
@@ -529,12 +525,12 @@ struct cand {
     enum cand_kind kind;
     char *arn;
     char account[32]; /* the trail's owner: its slice */
-    char *rtype;    /* data: resource type; network: NetworkActivity */
-    char *keeper;   /* the trail that keeps the events */
-    long est;       /* charged items removed, alone against the snapshot */
-    double dollars; /* its known monthly saving, alone */
+    char *rtype;      /* data: resource type; network: NetworkActivity */
+    char *keeper;     /* the trail that keeps the events */
+    long est;         /* charged items removed, alone against the snapshot */
+    double dollars;   /* its known monthly saving, alone */
     int multi;
-    int quality;    /* what makes a trail worth keeping (higher: keep) */
+    int quality; /* what makes a trail worth keeping (higher: keep) */
     int done;
 };
 
@@ -558,8 +554,8 @@ static int cand_add(struct ctx *c, struct cand_list *l, enum cand_kind kind,
                     const char *keeper)
 {
     for (size_t i = 0; i < l->n; i++)
-        if (l->items[i].kind == kind && strcmp(l->items[i].arn, arn) == 0
-            && (!rtype || strcmp(l->items[i].rtype, rtype) == 0))
+        if (l->items[i].kind == kind && strcmp(l->items[i].arn, arn) == 0 &&
+            (!rtype || strcmp(l->items[i].rtype, rtype) == 0))
             return 0;
     struct cand *x = grow((void **)&l->items, &l->n, &l->cap, sizeof(*x));
     if (!x)
@@ -581,7 +577,7 @@ static int add_skip(struct ctx *c, const char *arn, const char *account,
     int oom = 0;
     for (size_t i = 0; i < p->n_skips; i++)
         if (strcmp(p->skips[i].trail_arn, arn) == 0)
-            return 0; /* one reason per trail: the first */
+            return 0;        /* one reason per trail: the first */
     size_t cap = p->n_skips; /* grow() needs a capacity: keep it exact */
     struct plan_skip *s =
         grow((void **)&p->skips, &p->n_skips, &cap, sizeof(*s));
@@ -658,8 +654,8 @@ static const char sql_covers[] =
     "     AND ck.trail_arn = :t AND ck.account_id = cd.account_id "
     "     AND ck.region = cd.region))";
 
-static int covers(struct ctx *c, int *out, const char *keeper,
-                  const char *drop, const char *category, const char *rtype)
+static int covers(struct ctx *c, int *out, const char *keeper, const char *drop,
+                  const char *category, const char *rtype)
 {
     sqlite3_stmt *st = NULL;
     int rc = q_prepare(c, &st, sql_covers, keeper, category, rtype);
@@ -733,17 +729,18 @@ static int collect_candidates(struct ctx *c, struct cand_list *out)
         const char *cat = (const char *)sqlite3_column_text(st, 2);
         const char *type = (const char *)sqlite3_column_text(st, 3);
         int a_keeps = 0, b_keeps = 0;
-        if ((rc = trail_state(c, &ta, c->s, a))
-            || (rc = trail_state(c, &tb, c->s, b))
-            || (rc = covers(c, &a_keeps, a, b, cat, type))
-            || (rc = covers(c, &b_keeps, b, a, cat, type)))
+        if ((rc = trail_state(c, &ta, c->s, a)) ||
+            (rc = trail_state(c, &tb, c->s, b)) ||
+            (rc = covers(c, &a_keeps, a, b, cat, type)) ||
+            (rc = covers(c, &b_keeps, b, a, cat, type)))
             goto done;
         /* drop from the trail the other covers; never from an
          * organization trail; between equals, the single-region one, then
          * the larger ARN */
         const char *drop = NULL, *keep = NULL;
         const struct tstate *td = NULL;
-        if (a_keeps && !tb.org && (!b_keeps || ta.org || tb.multi <= ta.multi)) {
+        if (a_keeps && !tb.org &&
+            (!b_keeps || ta.org || tb.multi <= ta.multi)) {
             drop = b, keep = a, td = &tb;
         } else if (b_keeps && !ta.org) {
             drop = a, keep = b, td = &ta;
@@ -761,8 +758,8 @@ static int collect_candidates(struct ctx *c, struct cand_list *out)
         const char *why = no_step_reason(td);
         rc = why ? add_skip(c, drop, td->owner, why)
                  : cand_add(c, out,
-                            strcmp(cat, "Data") == 0 ? C_DATA : C_NETWORK,
-                            drop, td->owner, type, keep);
+                            strcmp(cat, "Data") == 0 ? C_DATA : C_NETWORK, drop,
+                            td->owner, type, keep);
         if (rc)
             goto done;
     }
@@ -853,8 +850,7 @@ static int drop_empty_basic(struct ctx *c, long long doc)
     return rc;
 }
 
-static int run_doc(struct ctx *c, const char *sql, long long doc,
-                   const char *x)
+static int run_doc(struct ctx *c, const char *sql, long long doc, const char *x)
 {
     sqlite3_stmt *st = NULL;
     int rc = q_prepare(c, &st, sql, NULL, x, NULL);
@@ -879,12 +875,12 @@ static int apply_remove_mgmt(struct ctx *c, int *applied, const char *arn)
     if ((rc = run_doc(c,
                       "UPDATE event_selectors SET include_management_events "
                       "= 0 WHERE doc_id = :d",
-                      doc, NULL))
-        || (rc = run_doc(c,
-                         "DELETE FROM event_selector_excluded_sources "
-                         "WHERE doc_id = :d",
-                         doc, NULL))
-        || (rc = drop_empty_basic(c, doc)))
+                      doc, NULL)) ||
+        (rc = run_doc(c,
+                      "DELETE FROM event_selector_excluded_sources "
+                      "WHERE doc_id = :d",
+                      doc, NULL)) ||
+        (rc = drop_empty_basic(c, doc)))
         return rc;
     /* advanced: the selectors of eventCategory Management go */
     rc = delete_advanced(c, doc,
@@ -906,12 +902,12 @@ static int apply_remove_scope(struct ctx *c, int *applied, const char *arn,
     *applied = 0;
     if (rc || doc < 0)
         return rc;
-    if (strcmp(category, "Data") == 0
-        && ((rc = run_doc(c,
-                          "DELETE FROM data_resources WHERE doc_id = :d "
-                          "AND type = :x",
-                          doc, rtype))
-            || (rc = drop_empty_basic(c, doc))))
+    if (strcmp(category, "Data") == 0 &&
+        ((rc = run_doc(c,
+                       "DELETE FROM data_resources WHERE doc_id = :d "
+                       "AND type = :x",
+                       doc, rtype)) ||
+         (rc = drop_empty_basic(c, doc))))
         return rc;
     rc = delete_advanced(
         c, doc,
@@ -986,17 +982,17 @@ static int measure(struct ctx *c, struct measure *m, const char *arn,
         goto done;
     m->delivers = t.delivers;
     m->network = t.delivers && t.network == 1;
-    if (t.delivers
-        && ((rc = q_list(c, &m->data,
-                         "SELECT DISTINCT resource_type FROM v_trail_scopes "
-                         "WHERE snapshot_id = :p AND trail_arn = :t "
-                         "AND category = 'Data' ORDER BY 1",
-                         arn, NULL))
-            || (rc = q_list(c, &m->insights,
-                            "SELECT insight_type FROM v_trail_insights "
-                            "WHERE snapshot_id = :p AND trail_arn = :t "
-                            "ORDER BY 1",
-                            arn, NULL))))
+    if (t.delivers &&
+        ((rc = q_list(c, &m->data,
+                      "SELECT DISTINCT resource_type FROM v_trail_scopes "
+                      "WHERE snapshot_id = :p AND trail_arn = :t "
+                      "AND category = 'Data' ORDER BY 1",
+                      arn, NULL)) ||
+         (rc = q_list(c, &m->insights,
+                      "SELECT insight_type FROM v_trail_insights "
+                      "WHERE snapshot_id = :p AND trail_arn = :t "
+                      "ORDER BY 1",
+                      arn, NULL))))
         goto done;
 done:
     q_release(c, st);
@@ -1046,36 +1042,36 @@ static char *list_minus(const char *a, const char *b, int *oom)
 /* Per (account, region) of snapshot :n (and account :a when
  * SQL_STATE_ACCOUNT is used): read and write copies, global service event
  * copies, and whether a copy captures every event source. */
-#define SQL_STATE(T_WHERE, M_WHERE)                                          \
-    "WITH t AS MATERIALIZED ("                                               \
-    " SELECT trail_arn, mgmt_reads, mgmt_writes, excluded_sources"           \
-    " FROM v_trails WHERE snapshot_id = :n AND delivers" T_WHERE "),"        \
-    "m AS MATERIALIZED ("                                                    \
-    " SELECT account_id, region, read_copies, write_copies"                  \
-    " FROM v_region_mgmt WHERE snapshot_id = :n" M_WHERE "),"                \
-    "g AS MATERIALIZED ("                                                    \
-    " SELECT account_id, region, read_copies, write_copies"                  \
-    " FROM v_global_events WHERE snapshot_id = :n" M_WHERE "),"              \
-    "f AS ("                                                                 \
-    " SELECT c.account_id, c.region,"                                        \
-    "  max(t.mgmt_reads = 1 AND t.excluded_sources IS NULL) AS fr,"          \
-    "  max(t.mgmt_writes = 1 AND t.excluded_sources IS NULL) AS fw"          \
-    " FROM v_coverage c JOIN t ON t.trail_arn = c.trail_arn"                 \
-    " WHERE c.snapshot_id = :n" M_WHERE " GROUP BY c.account_id, c.region)"  \
-    "SELECT m.account_id, m.region, m.read_copies AS reads,"                 \
-    " m.write_copies AS writes, coalesce(g.read_copies, 0) AS g_reads,"      \
-    " coalesce(g.write_copies, 0) AS g_writes, coalesce(f.fr, 0) AS fr,"     \
-    " coalesce(f.fw, 0) AS fw "                                              \
-    "FROM m LEFT JOIN g ON g.account_id = m.account_id"                      \
-    " AND g.region = m.region "                                              \
+#define SQL_STATE(T_WHERE, M_WHERE)                                            \
+    "WITH t AS MATERIALIZED ("                                                 \
+    " SELECT trail_arn, mgmt_reads, mgmt_writes, excluded_sources"             \
+    " FROM v_trails WHERE snapshot_id = :n AND delivers" T_WHERE "),"          \
+    "m AS MATERIALIZED ("                                                      \
+    " SELECT account_id, region, read_copies, write_copies"                    \
+    " FROM v_region_mgmt WHERE snapshot_id = :n" M_WHERE "),"                  \
+    "g AS MATERIALIZED ("                                                      \
+    " SELECT account_id, region, read_copies, write_copies"                    \
+    " FROM v_global_events WHERE snapshot_id = :n" M_WHERE "),"                \
+    "f AS ("                                                                   \
+    " SELECT c.account_id, c.region,"                                          \
+    "  max(t.mgmt_reads = 1 AND t.excluded_sources IS NULL) AS fr,"            \
+    "  max(t.mgmt_writes = 1 AND t.excluded_sources IS NULL) AS fw"            \
+    " FROM v_coverage c JOIN t ON t.trail_arn = c.trail_arn"                   \
+    " WHERE c.snapshot_id = :n" M_WHERE " GROUP BY c.account_id, c.region)"    \
+    "SELECT m.account_id, m.region, m.read_copies AS reads,"                   \
+    " m.write_copies AS writes, coalesce(g.read_copies, 0) AS g_reads,"        \
+    " coalesce(g.write_copies, 0) AS g_writes, coalesce(f.fr, 0) AS fr,"       \
+    " coalesce(f.fw, 0) AS fw "                                                \
+    "FROM m LEFT JOIN g ON g.account_id = m.account_id"                        \
+    " AND g.region = m.region "                                                \
     "LEFT JOIN f ON f.account_id = m.account_id AND f.region = m.region"
 
 static const char sql_state_all[] = SQL_STATE("", "");
 /* a step on an account's own trail changes that account only */
-static const char sql_state_account[] = SQL_STATE(
-    " AND trail_arn IN (SELECT trail_arn FROM v_coverage"
-    " WHERE snapshot_id = :n AND account_id = :a)",
-    " AND account_id = :a");
+static const char sql_state_account[] =
+    SQL_STATE(" AND trail_arn IN (SELECT trail_arn FROM v_coverage"
+              " WHERE snapshot_id = :n AND account_id = :a)",
+              " AND account_id = :a");
 
 /*
  * The first copy the planned state lost against the snapshot, as a
@@ -1110,16 +1106,16 @@ static const char sql_lost[] =
 /* Writes the state of snapshot n into TEMP table name: created when
  * create is set, else refilled (no schema change: the cached statements
  * stay compiled). */
-static int save_state(struct ctx *c, const char *name, long long n,
-                      int create, const char *account)
+static int save_state(struct ctx *c, const char *name, long long n, int create,
+                      const char *account)
 {
-    char *sql = create ? sqlite3_mprintf("CREATE TEMP TABLE \"%w\" AS %s",
-                                         name, sql_state_all)
-                       : sqlite3_mprintf("DELETE FROM temp.\"%w\";"
-                                         "INSERT INTO temp.\"%w\" %s",
-                                         name, name,
-                                         account ? sql_state_account
-                                                 : sql_state_all);
+    char *sql =
+        create ? sqlite3_mprintf("CREATE TEMP TABLE \"%w\" AS %s", name,
+                                 sql_state_all)
+               : sqlite3_mprintf("DELETE FROM temp.\"%w\";"
+                                 "INSERT INTO temp.\"%w\" %s",
+                                 name, name,
+                                 account ? sql_state_account : sql_state_all);
     const char *tail = sql;
     int rc = 0;
     if (!sql)
@@ -1155,8 +1151,8 @@ static int lost_copy(struct ctx *c, char **out, const char *account)
     int rc, n = 0, step;
     char *first = NULL;
     *out = NULL;
-    if ((rc = save_state(c, "plan_now", c->pid, 0, account))
-        || (rc = q_prepare(c, &st, sql_lost, NULL, NULL, NULL)))
+    if ((rc = save_state(c, "plan_now", c->pid, 0, account)) ||
+        (rc = q_prepare(c, &st, sql_lost, NULL, NULL, NULL)))
         return rc;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (!n++)
@@ -1201,10 +1197,14 @@ static int compliant_trails(struct ctx *c, long long *out, const char *acct)
 static const char *action_name(int action)
 {
     switch (action) {
-    case 0: return "stop-logging";
-    case 1: return "remove-management-events";
-    case 2: return "remove-data-events";
-    default: return "remove-network-activity-events";
+    case 0:
+        return "stop-logging";
+    case 1:
+        return "remove-management-events";
+    case 2:
+        return "remove-data-events";
+    default:
+        return "remove-network-activity-events";
     }
 }
 
@@ -1296,9 +1296,8 @@ static int selectors_json(struct ctx *c, char **out, int *advanced,
                     o, "ReadWriteType",
                     json_string((const char *)sqlite3_column_text(sel, 1)));
             if (sqlite3_column_type(sel, 2) != SQLITE_NULL)
-                json_object_set_new(
-                    o, "IncludeManagementEvents",
-                    json_boolean(sqlite3_column_int(sel, 2)));
+                json_object_set_new(o, "IncludeManagementEvents",
+                                    json_boolean(sqlite3_column_int(sel, 2)));
             json_object_set_new(o, "DataResources", res);
             if ((rc = q_prepare(c, &sub,
                                 "SELECT resource_index, type, value FROM "
@@ -1316,8 +1315,7 @@ static int selectors_json(struct ctx *c, char **out, int *advanced,
                     cur = json_object();
                     json_object_set_new(
                         cur, "Type",
-                        json_string(
-                            (const char *)sqlite3_column_text(sub, 1)));
+                        json_string((const char *)sqlite3_column_text(sub, 1)));
                     json_object_set_new(cur, "Values", json_array());
                     json_array_append_new(res, cur);
                     last = ri;
@@ -1397,30 +1395,28 @@ static int step_findings(struct ctx *c, struct plan_step *s,
         }
         if (!has || !f->account_id || !f->region)
             continue;
-        int mg = strcmp(f->rule_id, "duplicate-management-events") == 0
-                 || strcmp(f->rule_id, "organization-trail-overlap") == 0
-                 || strcmp(f->rule_id, "duplicate-global-service-events")
-                        == 0;
-        int da = strcmp(f->rule_id, "data-events") == 0
-                 || strcmp(f->rule_id, "duplicate-data-events") == 0;
-        int nw = strcmp(f->rule_id, "network-activity-events") == 0
-                 || strcmp(f->rule_id, "duplicate-network-activity-events")
-                        == 0;
+        int mg = strcmp(f->rule_id, "duplicate-management-events") == 0 ||
+                 strcmp(f->rule_id, "organization-trail-overlap") == 0 ||
+                 strcmp(f->rule_id, "duplicate-global-service-events") == 0;
+        int da = strcmp(f->rule_id, "data-events") == 0 ||
+                 strcmp(f->rule_id, "duplicate-data-events") == 0;
+        int nw = strcmp(f->rule_id, "network-activity-events") == 0 ||
+                 strcmp(f->rule_id, "duplicate-network-activity-events") == 0;
         int in = strcmp(f->rule_id, "insights") == 0;
         int match = 0;
         for (size_t j = 0; j < s->n_effects && !match; j++) {
             const struct plan_effect *e = &s->effects[j];
-            if (strcmp(e->account_id, f->account_id) != 0
-                || strcmp(e->region, f->region) != 0)
+            if (strcmp(e->account_id, f->account_id) != 0 ||
+                strcmp(e->region, f->region) != 0)
                 continue;
-            match = (mg && (e->paid_reads_removed || e->paid_writes_removed))
-                    || (da && e->data_types) || (nw && e->network)
-                    || (in && e->insights);
+            match = (mg && (e->paid_reads_removed || e->paid_writes_removed)) ||
+                    (da && e->data_types) || (nw && e->network) ||
+                    (in && e->insights);
         }
         if (!match)
             continue;
-        struct plan_finding *x = grow((void **)&s->findings, &s->n_findings,
-                                      &cap, sizeof(*x));
+        struct plan_finding *x =
+            grow((void **)&s->findings, &s->n_findings, &cap, sizeof(*x));
         if (!x)
             return ct_error_set(c->err, CT_ENOMEM, "out of memory");
         x->rule_id = pstr(c->p, f->rule_id, &oom);
@@ -1517,10 +1513,10 @@ static int try_candidate(struct ctx *c, const struct cand *x, int *kept,
     *kept = 0;
     *est = 0;
     *reason = NULL;
-    if ((rc = q_run(c, "SAVEPOINT plan_step", NULL, NULL, NULL))
-        || (rc = trail_state(c, &t, c->pid, x->arn))
-        || (rc = measure(c, &m0, x->arn, t.org ? NULL : t.owner))
-        || (rc = compliant_trails(c, &comp0, t.owner)))
+    if ((rc = q_run(c, "SAVEPOINT plan_step", NULL, NULL, NULL)) ||
+        (rc = trail_state(c, &t, c->pid, x->arn)) ||
+        (rc = measure(c, &m0, x->arn, t.org ? NULL : t.owner)) ||
+        (rc = compliant_trails(c, &comp0, t.owner)))
         goto done;
     if (!t.found || !t.delivers)
         goto rollback;
@@ -1530,8 +1526,7 @@ static int try_candidate(struct ctx *c, const struct cand *x, int *kept,
     } else if (x->kind == C_DATA || x->kind == C_NETWORK) {
         action = x->kind == C_DATA ? 2 : 3;
         rc = apply_remove_scope(c, &applied, x->arn,
-                                x->kind == C_DATA ? "Data"
-                                                  : "NetworkActivity",
+                                x->kind == C_DATA ? "Data" : "NetworkActivity",
                                 x->rtype);
     }
     if (rc)
@@ -1541,8 +1536,8 @@ static int try_candidate(struct ctx *c, const struct cand *x, int *kept,
         if ((rc = trail_state(c, &after, c->pid, x->arn)))
             goto done;
         /* nothing left to capture: stopping is the same and reversible */
-        if (after.reads == 0 && after.writes == 0 && after.data == 0
-            && after.network == 0) {
+        if (after.reads == 0 && after.writes == 0 && after.data == 0 &&
+            after.network == 0) {
             if ((rc = q_run(c, "ROLLBACK TO plan_step", NULL, NULL, NULL)))
                 goto done;
             applied = 0;
@@ -1553,8 +1548,9 @@ static int try_candidate(struct ctx *c, const struct cand *x, int *kept,
         if ((rc = apply_stop(c, x->arn)))
             goto done;
     }
-    if ((rc = measure(c, &m1, x->arn, t.org ? NULL : t.owner)) || (rc = lost_copy(c, reason, t.org ? NULL : t.owner))
-        || (rc = compliant_trails(c, &comp1, t.owner)))
+    if ((rc = measure(c, &m1, x->arn, t.org ? NULL : t.owner)) ||
+        (rc = lost_copy(c, reason, t.org ? NULL : t.owner)) ||
+        (rc = compliant_trails(c, &comp1, t.owner)))
         goto done;
     data_removed = list_minus(m0.data, m1.data, &oom);
     ins_removed = list_minus(m0.insights, m1.insights, &oom);
@@ -1564,8 +1560,8 @@ static int try_candidate(struct ctx *c, const struct cand *x, int *kept,
     }
     long paid = 0, data = 0, net = 0, ins = 0;
     for (size_t i = 0; i < m0.n && i < m1.n; i++) {
-        paid += (m0.r[i].reads >= 2 && m1.r[i].reads < m0.r[i].reads)
-                + (m0.r[i].writes >= 2 && m1.r[i].writes < m0.r[i].writes);
+        paid += (m0.r[i].reads >= 2 && m1.r[i].reads < m0.r[i].reads) +
+                (m0.r[i].writes >= 2 && m1.r[i].writes < m0.r[i].writes);
         data += data_removed != NULL;
         net += m0.network && !m1.network;
         if (ins_removed)
@@ -1632,18 +1628,22 @@ static int try_candidate(struct ctx *c, const struct cand *x, int *kept,
         }
         const char *home = t.home;
         if (action == 0) {
-            const char *a[] = {"cloudtrail", "stop-logging", "--name", x->arn,
-                               "--region", home};
-            const char *d[] = {"cloudtrail", "delete-trail", "--name", x->arn,
-                               "--region", home};
-            if (set_command(p, &step->command, a, 6)
-                || set_command(p, &step->alternative, d, 6))
+            const char *a[] = {"cloudtrail", "stop-logging", "--name",
+                               x->arn,       "--region",     home};
+            const char *d[] = {"cloudtrail", "delete-trail", "--name",
+                               x->arn,       "--region",     home};
+            if (set_command(p, &step->command, a, 6) ||
+                set_command(p, &step->alternative, d, 6))
                 oom = 1;
         } else {
             if ((rc = selectors_json(c, &json, &advanced, x->arn)))
                 goto done;
-            const char *a[] = {"cloudtrail", "put-event-selectors",
-                               "--trail-name", x->arn, "--region", home,
+            const char *a[] = {"cloudtrail",
+                               "put-event-selectors",
+                               "--trail-name",
+                               x->arn,
+                               "--region",
+                               home,
                                advanced ? "--advanced-event-selectors"
                                         : "--event-selectors",
                                json};
@@ -1661,10 +1661,10 @@ static int try_candidate(struct ctx *c, const struct cand *x, int *kept,
                                   t.name);
             break;
         case 2:
-            sum = sqlite3_mprintf("remove %s data events from \"%s\" (\"%s\" "
-                                  "keeps them)",
-                                  x->rtype, t.name,
-                                  report_trail_name(x->keeper));
+            sum =
+                sqlite3_mprintf("remove %s data events from \"%s\" (\"%s\" "
+                                "keeps them)",
+                                x->rtype, t.name, report_trail_name(x->keeper));
             break;
         default:
             sum = sqlite3_mprintf("remove network activity events from "
@@ -1713,7 +1713,8 @@ static int cmp_cand(const void *pa, const void *pb)
     return strcmp(a->rtype ? a->rtype : "", b->rtype ? b->rtype : "");
 }
 
-/* ---- the plan ------------------------------------------------------------- */
+/* ---- the plan -------------------------------------------------------------
+ */
 
 /* The snapshot's costs, fixed before any step: what a copy, a trail's
  * data, network and Insights cost there, and the paid usage in total. */
@@ -1729,14 +1730,14 @@ static int cost_tables(struct ctx *c)
                     "mgmt_copy_monthly, paid_mgmt_monthly, data_monthly, "
                     "network_monthly, insights_monthly "
                     "FROM v_region_costs WHERE snapshot_id = :s",
-                    NULL, NULL, NULL))
-        || (rc = q_run(c,
-                       "CREATE TEMP TABLE plan_trail_costs AS "
-                       "SELECT account_id, region, trail_arn, data_monthly, "
-                       "network_monthly, insights_monthly "
-                       "FROM v_trail_region_costs WHERE snapshot_id = :s",
-                       NULL, NULL, NULL))
-        || (rc = costs_basis(&b, c->db, c->s, c->err)))
+                    NULL, NULL, NULL)) ||
+        (rc = q_run(c,
+                    "CREATE TEMP TABLE plan_trail_costs AS "
+                    "SELECT account_id, region, trail_arn, data_monthly, "
+                    "network_monthly, insights_monthly "
+                    "FROM v_trail_region_costs WHERE snapshot_id = :s",
+                    NULL, NULL, NULL)) ||
+        (rc = costs_basis(&b, c->db, c->s, c->err)))
         return rc;
     if (!b.kind[0])
         return 0;
@@ -1790,11 +1791,11 @@ static int slice_gaps(struct ctx *c, const struct rule_set *rules,
         g->detail = pstr(c->p, f->detail, &oom);
         for (size_t j = 0; j < before->n; j++) {
             const struct finding *b = &before->items[j];
-            if (strcmp(b->rule_id, "coverage-gap") == 0 && b->account_id
-                && f->account_id && b->region && f->region
-                && strcmp(b->account_id, f->account_id) == 0
-                && strcmp(b->region, f->region) == 0
-                && strcmp(b->detail, f->detail) == 0)
+            if (strcmp(b->rule_id, "coverage-gap") == 0 && b->account_id &&
+                f->account_id && b->region && f->region &&
+                strcmp(b->account_id, f->account_id) == 0 &&
+                strcmp(b->region, f->region) == 0 &&
+                strcmp(b->detail, f->detail) == 0)
                 g->preexisting = 1;
         }
     }
@@ -1846,13 +1847,12 @@ static int plan_account(struct ctx *c, const struct rule_set *rules,
     long long off = 0;
     int rc;
     *touched = 0;
-    if ((rc = q_int(c, &c->pid, 1,
-                    "SELECT max(snapshot_id) + 1 FROM snapshots", NULL, NULL,
-                    NULL))
-        || (rc = q_int(c, &off, 0,
-                       "SELECT coalesce(max(doc_id), 0) FROM trail_documents",
-                       NULL, NULL, NULL))
-        || (rc = copy_snapshot(c, off, cands[0].account)))
+    if ((rc = q_int(c, &c->pid, 1, "SELECT max(snapshot_id) + 1 FROM snapshots",
+                    NULL, NULL, NULL)) ||
+        (rc = q_int(c, &off, 0,
+                    "SELECT coalesce(max(doc_id), 0) FROM trail_documents",
+                    NULL, NULL, NULL)) ||
+        (rc = copy_snapshot(c, off, cands[0].account)))
         return rc;
     if (!p->planned_id)
         p->planned_id = c->pid;
@@ -1864,25 +1864,24 @@ static int plan_account(struct ctx *c, const struct rule_set *rules,
         long long q = 0;
         int kept;
         char *reason = NULL;
-        if ((rc = trail_state(c, &t, c->s, x->arn))
-            || (rc = q_int(c, &q, 0,
-                           "SELECT quality FROM plan_s_trails "
-                           "WHERE trail_arn = :t",
-                           x->arn, NULL, NULL)))
+        if ((rc = trail_state(c, &t, c->s, x->arn)) ||
+            (rc = q_int(c, &q, 0,
+                        "SELECT quality FROM plan_s_trails "
+                        "WHERE trail_arn = :t",
+                        x->arn, NULL, NULL)))
             return rc;
         x->multi = t.multi;
         x->quality = (int)q;
         memset(&probe, 0, sizeof(probe));
         /* a kept estimate is rolled back here: nothing is applied yet */
         if (!(rc = q_run(c, "SAVEPOINT estimate", NULL, NULL, NULL)))
-            rc = try_candidate(c, x, &kept, &x->est, &reason, &probe,
-                               before);
+            rc = try_candidate(c, x, &kept, &x->est, &reason, &probe, before);
         x->dollars = probe.saving;
         free(probe.effects);
         free(probe.findings);
         sqlite3_free(reason);
-        if (rc || (rc = q_run(c, "ROLLBACK TO estimate", NULL, NULL, NULL))
-            || (rc = q_run(c, "RELEASE estimate", NULL, NULL, NULL)))
+        if (rc || (rc = q_run(c, "ROLLBACK TO estimate", NULL, NULL, NULL)) ||
+            (rc = q_run(c, "RELEASE estimate", NULL, NULL, NULL)))
             return rc;
     }
     qsort(cands, n, sizeof(*cands), cmp_cand);
@@ -1923,10 +1922,10 @@ static int plan_account(struct ctx *c, const struct rule_set *rules,
         char *reason = NULL;
         if (x->done)
             continue;
-        if ((rc = q_run(c, "SAVEPOINT recheck", NULL, NULL, NULL))
-            || (rc = try_candidate(c, x, &kept, &est, &reason, NULL, before))
-            || (rc = q_run(c, "ROLLBACK TO recheck", NULL, NULL, NULL))
-            || (rc = q_run(c, "RELEASE recheck", NULL, NULL, NULL))) {
+        if ((rc = q_run(c, "SAVEPOINT recheck", NULL, NULL, NULL)) ||
+            (rc = try_candidate(c, x, &kept, &est, &reason, NULL, before)) ||
+            (rc = q_run(c, "ROLLBACK TO recheck", NULL, NULL, NULL)) ||
+            (rc = q_run(c, "RELEASE recheck", NULL, NULL, NULL))) {
             sqlite3_free(reason);
             return rc;
         }
@@ -1960,9 +1959,9 @@ int plan_build(struct plan *out, sqlite3 *db, const struct rule_set *rules,
     c.err = err;
     c.s = snapshot_id;
     c.pid = 0;
-    if (!snapshot_id
-        && (rc = q_int(&c, &c.s, 0, "SELECT max(snapshot_id) FROM snapshots",
-                       NULL, NULL, NULL)))
+    if (!snapshot_id &&
+        (rc = q_int(&c, &c.s, 0, "SELECT max(snapshot_id) FROM snapshots", NULL,
+                    NULL, NULL)))
         goto done;
     {
         long long n = 0;
@@ -1990,29 +1989,29 @@ int plan_build(struct plan *out, sqlite3 *db, const struct rule_set *rules,
     }
     p.savings = "unknown: dollars need billing data in the snapshot "
                 "(ctcollect --costs), --events-per-month N or --volumes";
-    if ((rc = rules_run(&before, rules, db, c.s, err))
-        || (rc = q_run(&c, "BEGIN", NULL, NULL, NULL))
-        || (rc = q_run(&c,
-                       "CREATE TEMP TABLE plan_s_trails AS "
-                       "SELECT v.*, 8 * (v.excluded_sources IS NULL) "
-                       "+ 4 * coalesce(t.log_file_validation_enabled, 0) "
-                       "+ 2 * (t.kms_key_id IS NOT NULL) "
-                       "+ (t.cloud_watch_logs_log_group_arn IS NOT NULL) "
-                       "AS quality "
-                       "FROM v_trails v JOIN trails t "
-                       "ON t.snapshot_id = v.snapshot_id "
-                       "AND t.trail_arn = v.trail_arn "
-                       "WHERE v.snapshot_id = :s;"
-                       "",
-                       NULL, NULL, NULL))
-        || (rc = q_run(&c,
-                       "CREATE INDEX temp.plan_s_trails_arn "
-                       "ON plan_s_trails (trail_arn)",
-                       NULL, NULL, NULL))
-        || (rc = cost_tables(&c))
-        || (rc = save_state(&c, "plan_base", c.s, 1, NULL))
-        || (rc = save_state(&c, "plan_now", -1, 1, NULL))
-        || (rc = collect_candidates(&c, &cands)))
+    if ((rc = rules_run(&before, rules, db, c.s, err)) ||
+        (rc = q_run(&c, "BEGIN", NULL, NULL, NULL)) ||
+        (rc = q_run(&c,
+                    "CREATE TEMP TABLE plan_s_trails AS "
+                    "SELECT v.*, 8 * (v.excluded_sources IS NULL) "
+                    "+ 4 * coalesce(t.log_file_validation_enabled, 0) "
+                    "+ 2 * (t.kms_key_id IS NOT NULL) "
+                    "+ (t.cloud_watch_logs_log_group_arn IS NOT NULL) "
+                    "AS quality "
+                    "FROM v_trails v JOIN trails t "
+                    "ON t.snapshot_id = v.snapshot_id "
+                    "AND t.trail_arn = v.trail_arn "
+                    "WHERE v.snapshot_id = :s;"
+                    "",
+                    NULL, NULL, NULL)) ||
+        (rc = q_run(&c,
+                    "CREATE INDEX temp.plan_s_trails_arn "
+                    "ON plan_s_trails (trail_arn)",
+                    NULL, NULL, NULL)) ||
+        (rc = cost_tables(&c)) ||
+        (rc = save_state(&c, "plan_base", c.s, 1, NULL)) ||
+        (rc = save_state(&c, "plan_now", -1, 1, NULL)) ||
+        (rc = collect_candidates(&c, &cands)))
         goto done;
     /* a step on an account's own trail changes that account only: each
      * account is planned on its own slice, in account order */
@@ -2020,9 +2019,8 @@ int plan_build(struct plan *out, sqlite3 *db, const struct rule_set *rules,
         qsort(cands.items, cands.n, sizeof(*cands.items), cmp_cand_account);
     for (size_t i = 0, j; i < cands.n; i = j) {
         int t = 0;
-        for (j = i + 1; j < cands.n
-                        && strcmp(cands.items[j].account,
-                                  cands.items[i].account) == 0;
+        for (j = i + 1; j < cands.n && strcmp(cands.items[j].account,
+                                              cands.items[i].account) == 0;
              j++)
             ;
         int added = 0;
@@ -2037,8 +2035,8 @@ int plan_build(struct plan *out, sqlite3 *db, const struct rule_set *rules,
     /* the other accounts keep the snapshot's gaps */
     for (size_t i = 0; i < before.n; i++) {
         const struct finding *f = &before.items[i];
-        if (strcmp(f->rule_id, "coverage-gap") != 0 || !f->account_id
-            || strmap_get(&touched, f->account_id))
+        if (strcmp(f->rule_id, "coverage-gap") != 0 || !f->account_id ||
+            strmap_get(&touched, f->account_id))
             continue;
         struct plan_gap *g =
             grow((void **)&p.gaps, &p.n_gaps, &cap_gaps, sizeof(*g));

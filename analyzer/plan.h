@@ -24,12 +24,12 @@ struct plan_effect {
     const char *account_id, *region;
     int reads_before, reads_after, writes_before, writes_after;
     int paid_reads_removed, paid_writes_removed; /* 1: a paid copy stops */
-    const char *data_types;    /* data resource types that stop, or NULL */
-    int network;               /* network activity events stop */
-    const char *insights;      /* Insights types that stop, or NULL */
-    double saving;             /* monthly, the known parts */
-    int saving_known;          /* some part has a dollar basis */
-    int saving_unknown;        /* some part has none */
+    const char *data_types; /* data resource types that stop, or NULL */
+    int network;            /* network activity events stop */
+    const char *insights;   /* Insights types that stop, or NULL */
+    double saving;          /* monthly, the known parts */
+    int saving_known;       /* some part has a dollar basis */
+    int saving_unknown;     /* some part has none */
 };
 
 /* A finding of the snapshot that the step addresses. */
@@ -44,25 +44,25 @@ struct plan_command {
 };
 
 struct plan_step {
-    int number;                 /* 1-based, in plan order */
-    const char *action;         /* stop-logging | remove-management-events |
-                                   remove-data-events |
-                                   remove-network-activity-events */
-    const char *summary;        /* one line, plain text */
+    int number;          /* 1-based, in plan order */
+    const char *action;  /* stop-logging | remove-management-events |
+                            remove-data-events |
+                            remove-network-activity-events */
+    const char *summary; /* one line, plain text */
     const char *trail_arn, *trail_name, *account_id, *home_region;
     int is_organization_trail;
     struct plan_command command;     /* what to run */
     struct plan_command alternative; /* delete-trail, or n_argv 0 */
-    const char *compliance;     /* NULL, or what the step changes */
+    const char *compliance;          /* NULL, or what the step changes */
     struct plan_effect *effects;
     size_t n_effects;
     struct plan_finding *findings;
     size_t n_findings;
-    long paid_mgmt_copies;      /* paid management copies removed */
+    long paid_mgmt_copies; /* paid management copies removed */
     long data_charges, network_charges, insights_charges; /* (region, item) */
-    double saving;              /* estimated monthly saving, known parts */
+    double saving; /* estimated monthly saving, known parts */
     int saving_known, saving_partial;
-    const void *key;            /* while planning: the candidate (order) */
+    const void *key; /* while planning: the candidate (order) */
 };
 
 /* A trail that needs a step but gets none, and why. */
@@ -78,7 +78,7 @@ struct plan_gap {
 
 struct plan {
     long long snapshot_id;
-    long long planned_id;       /* the first planned slice's snapshot_id */
+    long long planned_id; /* the first planned slice's snapshot_id */
     const char *label;
     struct plan_step *steps;
     size_t n_steps;
@@ -86,13 +86,13 @@ struct plan {
     size_t n_skips;
     struct plan_gap *gaps;
     size_t n_gaps;
-    const char *savings;        /* why dollars are unknown */
-    const char *basis;          /* billing | estimate | NULL (unknown) */
+    const char *savings; /* why dollars are unknown */
+    const char *basis;   /* billing | estimate | NULL (unknown) */
     const char *currency;
-    double total_saving;        /* sum of the steps' known savings */
-    int saving_partial;         /* some step has parts without dollars */
-    double paid_usage;          /* paid beyond the free copies, monthly */
-    void **allocs;              /* every string and array above */
+    double total_saving; /* sum of the steps' known savings */
+    int saving_partial;  /* some step has parts without dollars */
+    double paid_usage;   /* paid beyond the free copies, monthly */
+    void **allocs;       /* every string and array above */
     size_t n_allocs, cap_allocs;
 };
 

@@ -129,24 +129,28 @@ static void step_effect_line(FILE *f, const struct plan_step *s)
     size_t regions = 0;
     int n = 0;
     for (size_t i = 0; i < s->n_effects; i++)
-        regions += s->effects[i].paid_reads_removed
-                   || s->effects[i].paid_writes_removed;
+        regions += s->effects[i].paid_reads_removed ||
+                   s->effects[i].paid_writes_removed;
     if (s->paid_mgmt_copies)
-        fprintf(f, "%s%ld paid management cop%s (reads and writes counted "
-                   "apart) removed in %zu region(s)",
+        fprintf(f,
+                "%s%ld paid management cop%s (reads and writes counted "
+                "apart) removed in %zu region(s)",
                 n++ ? "; " : "", s->paid_mgmt_copies,
                 s->paid_mgmt_copies == 1 ? "y" : "ies", regions);
     if (s->data_charges)
-        fprintf(f, "%sdata events stop being charged on this trail in %ld "
-                   "region(s)",
+        fprintf(f,
+                "%sdata events stop being charged on this trail in %ld "
+                "region(s)",
                 n++ ? "; " : "", s->data_charges);
     if (s->network_charges)
-        fprintf(f, "%snetwork activity events stop being charged on this "
-                   "trail in %ld region(s)",
+        fprintf(f,
+                "%snetwork activity events stop being charged on this "
+                "trail in %ld region(s)",
                 n++ ? "; " : "", s->network_charges);
     if (s->insights_charges)
-        fprintf(f, "%sInsights stop being charged on this trail (%ld "
-                   "type-region(s))",
+        fprintf(f,
+                "%sInsights stop being charged on this trail (%ld "
+                "type-region(s))",
                 n++ ? "; " : "", s->insights_charges);
     if (!n)
         fputs("nothing charged", f);
@@ -159,8 +163,8 @@ static void md_findings(FILE *f, const struct plan_step *s)
         const struct plan_finding *x = &s->findings[i];
         int seen = 0;
         for (size_t j = 0; j < i && !seen; j++)
-            seen = strcmp(s->findings[j].rule_id, x->rule_id) == 0
-                   && strcmp(s->findings[j].account_id, x->account_id) == 0;
+            seen = strcmp(s->findings[j].rule_id, x->rule_id) == 0 &&
+                   strcmp(s->findings[j].account_id, x->account_id) == 0;
         if (seen)
             continue;
         fputs("  - ", f);
@@ -170,15 +174,15 @@ static void md_findings(FILE *f, const struct plan_step *s)
         fputs(": ", f);
         int n = 0;
         for (size_t j = i; j < s->n_findings; j++)
-            if (strcmp(s->findings[j].rule_id, x->rule_id) == 0
-                && strcmp(s->findings[j].account_id, x->account_id) == 0) {
+            if (strcmp(s->findings[j].rule_id, x->rule_id) == 0 &&
+                strcmp(s->findings[j].account_id, x->account_id) == 0) {
                 int dup = 0;
                 for (size_t k = i; k < j && !dup; k++)
-                    dup = strcmp(s->findings[k].rule_id, x->rule_id) == 0
-                          && strcmp(s->findings[k].account_id,
-                                    x->account_id) == 0
-                          && strcmp(s->findings[k].region,
-                                    s->findings[j].region) == 0;
+                    dup =
+                        strcmp(s->findings[k].rule_id, x->rule_id) == 0 &&
+                        strcmp(s->findings[k].account_id, x->account_id) == 0 &&
+                        strcmp(s->findings[k].region, s->findings[j].region) ==
+                            0;
                 if (dup)
                     continue;
                 if (n++)
@@ -247,9 +251,9 @@ static size_t gaps_caused(const struct plan *p)
 
 static int same_gap_group(const struct plan_gap *a, const struct plan_gap *b)
 {
-    return a->preexisting == b->preexisting
-           && strcmp(a->account_id, b->account_id) == 0
-           && strcmp(a->detail, b->detail) == 0;
+    return a->preexisting == b->preexisting &&
+           strcmp(a->account_id, b->account_id) == 0 &&
+           strcmp(a->detail, b->detail) == 0;
 }
 
 /* One line per (account, detail, cause), the regions listed. */
@@ -285,9 +289,10 @@ int plan_render_markdown(FILE *f, const struct plan *p)
     fputs("# CloudTrail remediation plan\n\n", f);
     fputs("Snapshot: ", f);
     md(f, p->label);
-    fprintf(f, " (snapshot %lld). Nothing below has been run. Run the "
-               "steps in order (each assumes the ones before), each with "
-               "credentials of the account it names.\n\n",
+    fprintf(f,
+            " (snapshot %lld). Nothing below has been run. Run the "
+            "steps in order (each assumes the ones before), each with "
+            "credentials of the account it names.\n\n",
             p->snapshot_id);
     totals(f, p);
     fputs(".\n\n", f);
@@ -359,8 +364,9 @@ int plan_render_markdown(FILE *f, const struct plan *p)
     if (!p->n_gaps) {
         fputs("Coverage after the plan: no gaps\n", f);
     } else {
-        fprintf(f, "Coverage after the plan: %zu gap(s), %zu caused by the "
-                   "plan\n\n",
+        fprintf(f,
+                "Coverage after the plan: %zu gap(s), %zu caused by the "
+                "plan\n\n",
                 p->n_gaps, gaps_caused(p));
         gap_groups(f, p, 1);
     }
@@ -425,8 +431,7 @@ int plan_render_json(FILE *f, const struct plan *p)
     json_object_set_new(sav, "paid_usage_monthly",
                         p->basis ? json_real(p->paid_usage) : json_null());
     json_object_set_new(sav, "partial", json_boolean(p->saving_partial));
-    json_object_set_new(sav, "note",
-                        p->basis ? json_null() : jstr(p->savings));
+    json_object_set_new(sav, "note", p->basis ? json_null() : jstr(p->savings));
     json_object_set_new(root, "savings", sav);
     for (size_t i = 0; i < p->n_steps; i++) {
         const struct plan_step *s = &p->steps[i];
@@ -456,9 +461,8 @@ int plan_render_json(FILE *f, const struct plan *p)
         json_object_set_new(o, "insights_charges_stopped",
                             json_integer(s->insights_charges));
         json_object_set_new(o, "estimated_monthly_saving",
-                            p->basis && s->saving_known
-                                ? json_real(s->saving)
-                                : json_null());
+                            p->basis && s->saving_known ? json_real(s->saving)
+                                                        : json_null());
         json_object_set_new(o, "saving_partial",
                             json_boolean(s->saving_partial));
         for (size_t j = 0; j < s->n_effects; j++) {
@@ -478,10 +482,8 @@ int plan_render_json(FILE *f, const struct plan *p)
                                 json_boolean(e->paid_reads_removed));
             json_object_set_new(x, "paid_write_copy_removed",
                                 json_boolean(e->paid_writes_removed));
-            json_object_set_new(x, "data_types_stopped",
-                                jlist(e->data_types));
-            json_object_set_new(x, "network_stopped",
-                                json_boolean(e->network));
+            json_object_set_new(x, "data_types_stopped", jlist(e->data_types));
+            json_object_set_new(x, "network_stopped", json_boolean(e->network));
             json_object_set_new(x, "insights_types_stopped",
                                 jlist(e->insights));
             json_array_append_new(effects, x);
@@ -523,14 +525,15 @@ int plan_render_json(FILE *f, const struct plan *p)
                         json_integer((json_int_t)gaps_caused(p)));
     json_object_set_new(root, "coverage_after", cov);
 
-    int rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_SORT_KEYS
-                                     | JSON_ENSURE_ASCII);
+    int rc = json_dumpf(root, f,
+                        JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
     fputc('\n', f);
     json_decref(root);
     return rc || ferror(f) ? -1 : 0;
 }
 
-/* ---- shell ----------------------------------------------------------------- */
+/* ---- shell -----------------------------------------------------------------
+ */
 
 int plan_render_sh(FILE *f, const struct plan *p)
 {
