@@ -240,6 +240,7 @@ int plan_open_db(sqlite3 **out, sqlite3 *src, struct ct_error *err)
     /* the views of this build, not those stored in a database file */
     if (sqlite3_exec(db,
                      "PRAGMA temp_store = FILE; PRAGMA synchronous = OFF; "
+                     "PRAGMA cache_size = -262144; "
                      "PRAGMA journal_mode = MEMORY",
                      NULL, NULL, NULL) != SQLITE_OK) {
         rc = ct_error_set(err, CT_ESQL, "plan: %s", sqlite3_errmsg(db));
@@ -1382,8 +1383,21 @@ static int step_findings(struct ctx *c, struct plan_step *s,
     size_t cap = 0;
     int oom = 0;
     size_t alen = strlen(s->trail_arn);
-    for (size_t i = 0; i < before->n; i++) {
+    /* findings are sorted by account (NULL first): the step's account's
+     * are one run, found by bisection */
+    size_t lo = 0, hi = before->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *a = before->items[mid].account_id;
+        if (!a || strcmp(a, s->account_id) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < before->n; i++) {
         const struct finding *f = &before->items[i];
+        if (!f->account_id || strcmp(f->account_id, s->account_id) != 0)
+            break;
         const char *t = f->trail_arns;
         int has = 0;
         while (t && *t) {
@@ -1737,6 +1751,14 @@ static int cost_tables(struct ctx *c)
                     "network_monthly, insights_monthly "
                     "FROM v_trail_region_costs WHERE snapshot_id = :s",
                     NULL, NULL, NULL)) ||
+        (rc = q_run(c,
+                    "CREATE INDEX temp.plan_region_costs_key "
+                    "ON plan_region_costs (account_id, region)",
+                    NULL, NULL, NULL)) ||
+        (rc = q_run(c,
+                    "CREATE INDEX temp.plan_trail_costs_key "
+                    "ON plan_trail_costs (account_id, region, trail_arn)",
+                    NULL, NULL, NULL)) ||
         (rc = costs_basis(&b, c->db, c->s, c->err)))
         return rc;
     if (!b.kind[0])
@@ -2010,6 +2032,10 @@ int plan_build(struct plan *out, sqlite3 *db, const struct rule_set *rules,
                     NULL, NULL, NULL)) ||
         (rc = cost_tables(&c)) ||
         (rc = save_state(&c, "plan_base", c.s, 1, NULL)) ||
+        (rc = q_run(&c,
+                    "CREATE INDEX temp.plan_base_key "
+                    "ON plan_base (account_id, region)",
+                    NULL, NULL, NULL)) ||
         (rc = save_state(&c, "plan_now", -1, 1, NULL)) ||
         (rc = collect_candidates(&c, &cands)))
         goto done;
