@@ -13,6 +13,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -35,6 +36,7 @@ struct stmt_cache {
 #define PLAN_STMT_CACHE 64
 
 struct ctx {
+    unsigned n_slices;
     struct stmt_cache cache[PLAN_STMT_CACHE];
     size_t n_cache;
     sqlite3 *db;
@@ -213,18 +215,47 @@ static int q_step_error(struct ctx *c, int step)
 
 /* ---- the working database ------------------------------------------------ */
 
+/* The views of this build as TEMP views: unqualified names see
+ * temp.pricing and temp.volume_estimates (costs_prepare) before the
+ * stored tables, and the stored views are never used. */
+static int create_views(sqlite3 *db, struct ct_error *err)
+{
+    const char *views = NULL;
+    char *sql = NULL;
+    int rc = 0;
+    for (size_t i = 0; i < ct_schema_files_count; i++)
+        if (strcmp(ct_schema_files[i].name, "views.sql") == 0)
+            views = ct_schema_files[i].text;
+    if (!views)
+        return ct_error_set(err, CT_ESQL, "plan: views.sql is not embedded");
+    sqlite3_str *q = sqlite3_str_new(db);
+    const char *p = views, *hit;
+    while ((hit = strstr(p, "CREATE VIEW "))) {
+        sqlite3_str_appendf(q, "%.*sCREATE TEMP VIEW ", (int)(hit - p), p);
+        p = hit + strlen("CREATE VIEW ");
+    }
+    sqlite3_str_appendall(q, p);
+    sql = sqlite3_str_finish(q);
+    if (!sql)
+        return ct_error_set(err, CT_ENOMEM, "out of memory");
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        rc = ct_error_set(err, CT_ESQL, "plan: views: %s", sqlite3_errmsg(db));
+    sqlite3_free(sql);
+    return rc;
+}
+
 int plan_open_db(sqlite3 **out, sqlite3 *src, struct ct_error *err)
 {
     sqlite3 *db = NULL;
     sqlite3_backup *b = NULL;
     sqlite3_stmt *st = NULL;
     char *sql = NULL;
-    const char *views = NULL;
     int rc = 0;
-    /* "": a private temporary database, spilled to an unlinked file */
+    /* "": a private temporary database, spilled to an unlinked file; URI
+     * names allowed for ATTACH of the planned slices (memory databases) */
     if (sqlite3_open_v2("", &db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                            SQLITE_OPEN_NOMUTEX,
+                            SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
                         NULL) != SQLITE_OK) {
         rc = ct_error_set(err, CT_ESQL, "plan: cannot open a work database");
         goto done;
@@ -271,33 +302,8 @@ int plan_open_db(sqlite3 **out, sqlite3 *src, struct ct_error *err)
         sqlite3_free(sql);
         sql = NULL;
     }
-    for (size_t i = 0; i < ct_schema_files_count; i++)
-        if (strcmp(ct_schema_files[i].name, "views.sql") == 0)
-            views = ct_schema_files[i].text;
-    if (!views) {
-        rc = ct_error_set(err, CT_ESQL, "plan: views.sql is not embedded");
+    if ((rc = create_views(db, err)))
         goto done;
-    }
-    /* TEMP views: unqualified names see temp.pricing and
-     * temp.volume_estimates (costs_prepare) before the stored tables */
-    {
-        sqlite3_str *q = sqlite3_str_new(db);
-        const char *p = views, *hit;
-        while ((hit = strstr(p, "CREATE VIEW "))) {
-            sqlite3_str_appendf(q, "%.*sCREATE TEMP VIEW ", (int)(hit - p), p);
-            p = hit + strlen("CREATE VIEW ");
-        }
-        sqlite3_str_appendall(q, p);
-        sql = sqlite3_str_finish(q);
-    }
-    if (!sql) {
-        rc = ct_error_set(err, CT_ENOMEM, "out of memory");
-        goto done;
-    }
-    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-        rc = ct_error_set(err, CT_ESQL, "plan: views: %s", sqlite3_errmsg(db));
-        goto done;
-    }
     *out = db;
     db = NULL;
 done:
@@ -325,7 +331,8 @@ static int copy_snapshot(struct ctx *c, long long off, const char *account)
     int rc = 0, step;
     if (sqlite3_prepare_v2(c->db,
                            "SELECT name FROM sqlite_master WHERE type = "
-                           "'table' AND name NOT LIKE 'sqlite_%' ORDER BY "
+                           "'table' AND name NOT LIKE 'sqlite_%' "
+                           "AND name NOT LIKE 'plan_%' ORDER BY "
                            "name = 'trail_documents' DESC, name",
                            -1, &tables, NULL) != SQLITE_OK)
         goto sql_error;
@@ -338,7 +345,8 @@ static int copy_snapshot(struct ctx *c, long long off, const char *account)
             goto oom;
         if (sqlite3_prepare_v2(c->db, info, -1, &cols, NULL) != SQLITE_OK)
             goto sql_error;
-        sqlite3_str_appendf(q, "INSERT INTO \"%w\" SELECT ", name);
+        sqlite3_str_appendf(q, "INSERT INTO %s.\"%w\" SELECT ",
+                            account ? "slice" : "main", name);
         while (sqlite3_step(cols) == SQLITE_ROW) {
             const char *col = (const char *)sqlite3_column_text(cols, 1);
             if (n++)
@@ -366,27 +374,29 @@ static int copy_snapshot(struct ctx *c, long long off, const char *account)
                       "OR is_organization_trail = 1))"
                     : "";
         if (strcmp(name, "trail_documents") == 0)
-            sqlite3_str_appendf(q, " FROM \"%w\" WHERE snapshot_id = :s%s",
+            sqlite3_str_appendf(q, " FROM main.\"%w\" WHERE snapshot_id = :s%s",
                                 name, slice_trails);
         else if (has_doc)
-            sqlite3_str_appendf(q,
-                                " FROM \"%w\" WHERE doc_id IN (SELECT doc_id "
-                                "FROM trail_documents WHERE snapshot_id = "
-                                ":s%s)",
-                                name, slice_trails);
+            sqlite3_str_appendf(
+                q,
+                " FROM main.\"%w\" WHERE doc_id IN (SELECT doc_id "
+                "FROM trail_documents WHERE snapshot_id = "
+                ":s%s)",
+                name, slice_trails);
         else if (account && strcmp(name, "trails") == 0)
             sqlite3_str_appendf(q,
-                                " FROM \"%w\" WHERE snapshot_id = :s AND "
+                                " FROM main.\"%w\" WHERE snapshot_id = :s AND "
                                 "(owner_account_id = :a OR "
                                 "is_organization_trail = 1)",
                                 name);
         else if (account && has_acct)
             sqlite3_str_appendf(q,
-                                " FROM \"%w\" WHERE snapshot_id = :s AND "
+                                " FROM main.\"%w\" WHERE snapshot_id = :s AND "
                                 "(account_id = :a OR account_id IS NULL)",
                                 name);
         else
-            sqlite3_str_appendf(q, " FROM \"%w\" WHERE snapshot_id = :s", name);
+            sqlite3_str_appendf(q, " FROM main.\"%w\" WHERE snapshot_id = :s",
+                                name);
         sql = sqlite3_str_finish(q);
         q = NULL;
         if (!sql)
@@ -1856,6 +1866,104 @@ static int cmp_step(const void *pa, const void *pb)
 }
 
 /*
+ * Opens account's planned slice: a private memory database holding its
+ * rows, its own trails and the organization trails (snapshot pid), the
+ * snapshot's baseline, costs and trail states for that account, and this
+ * build's views. Every view then reads one account, not the organization.
+ * *out is owned (sqlite3_close).
+ */
+static int open_slice(struct ctx *c, sqlite3 **out, const char *account)
+{
+    static const char *const copies[] = {
+        "CREATE TABLE slice.plan_base AS SELECT * FROM temp.plan_base "
+        "WHERE account_id = :t",
+        "CREATE TABLE slice.plan_region_costs AS SELECT * FROM "
+        "temp.plan_region_costs WHERE account_id = :t",
+        "CREATE TABLE slice.plan_trail_costs AS SELECT * FROM "
+        "temp.plan_trail_costs WHERE account_id = :t",
+        "CREATE TABLE slice.plan_s_trails AS SELECT * FROM "
+        "temp.plan_s_trails WHERE owner_account_id = :t "
+        "OR is_organization_trail = 1",
+    };
+    static const char indexes[] =
+        "CREATE INDEX plan_base_key ON plan_base (account_id, region);"
+        "CREATE INDEX plan_region_costs_key ON plan_region_costs "
+        "(account_id, region);"
+        "CREATE INDEX plan_trail_costs_key ON plan_trail_costs "
+        "(account_id, region, trail_arn);"
+        "CREATE INDEX plan_s_trails_arn ON plan_s_trails (trail_arn);"
+        "PRAGMA synchronous = OFF; PRAGMA journal_mode = MEMORY";
+    sqlite3 *sc = NULL;
+    sqlite3_stmt *st = NULL;
+    char *uri =
+        sqlite3_mprintf("file:ctaudit-plan-%ld-%u?mode=memory&cache=shared",
+                        (long)getpid(), c->n_slices++);
+    int rc = 0, attached = 0;
+    if (!uri)
+        return ct_error_set(c->err, CT_ENOMEM, "out of memory");
+    if (sqlite3_open_v2(uri, &sc,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                            SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        rc = ct_error_set(c->err, CT_ESQL, "plan: cannot open a slice: %s",
+                          sc ? sqlite3_errmsg(sc) : "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < ct_schema_files_count; i++)
+        if (strcmp(ct_schema_files[i].name, "views.sql") != 0 &&
+            sqlite3_exec(sc, ct_schema_files[i].text, NULL, NULL, NULL) !=
+                SQLITE_OK) {
+            rc = ct_error_set(c->err, CT_ESQL, "plan: slice schema: %s",
+                              sqlite3_errmsg(sc));
+            goto done;
+        }
+    /* the slice's copy of pricing.sql rows: the costs come from the
+     * snapshot's tables, computed before any step */
+    if ((rc = q_prepare(c, &st, "ATTACH :t AS slice", uri, NULL, NULL)))
+        goto done;
+    rc = q_step_error(c, sqlite3_step(st));
+    q_release(c, st);
+    st = NULL;
+    if (rc)
+        goto done;
+    attached = 1;
+    if ((rc = copy_snapshot(c, 0, account)))
+        goto done;
+    for (size_t i = 0; i < sizeof(copies) / sizeof(copies[0]); i++) {
+        if ((rc = q_prepare(c, &st, copies[i], account, NULL, NULL)))
+            goto done;
+        rc = q_step_error(c, sqlite3_step(st));
+        q_release(c, st);
+        st = NULL;
+        if (rc)
+            goto done;
+    }
+    if (sqlite3_exec(sc, indexes, NULL, NULL, NULL) != SQLITE_OK) {
+        rc = ct_error_set(c->err, CT_ESQL, "plan: %s", sqlite3_errmsg(sc));
+        goto done;
+    }
+    rc = create_views(sc, c->err);
+done:
+    if (attached) {
+        int rc2 = q_run(c, "DETACH slice", NULL, NULL, NULL);
+        if (!rc)
+            rc = rc2;
+    }
+    sqlite3_free(uri);
+    if (rc) {
+        sqlite3_close(sc);
+        return rc;
+    }
+    *out = sc;
+    return 0;
+}
+
+static int plan_slice(struct ctx *c, const struct rule_set *rules,
+                      struct cand *cands, size_t n,
+                      const struct finding_list *before, size_t *cap_steps,
+                      size_t *cap_gaps, int *touched);
+
+/*
  * Plans the candidates of one account, cands[0..n), on a fresh planned
  * slice of the snapshot: estimates, orders, applies in order, lists what
  * is unsafe, and computes the slice's gaps.
@@ -1865,19 +1973,30 @@ static int plan_account(struct ctx *c, const struct rule_set *rules,
                         const struct finding_list *before, size_t *cap_steps,
                         size_t *cap_gaps, int *touched)
 {
-    struct plan *p = c->p;
-    long long off = 0;
+    sqlite3 *main_db = c->db, *sc = NULL;
     int rc;
     *touched = 0;
-    if ((rc = q_int(c, &c->pid, 1, "SELECT max(snapshot_id) + 1 FROM snapshots",
-                    NULL, NULL, NULL)) ||
-        (rc = q_int(c, &off, 0,
-                    "SELECT coalesce(max(doc_id), 0) FROM trail_documents",
-                    NULL, NULL, NULL)) ||
-        (rc = copy_snapshot(c, off, cands[0].account)))
+    if ((rc = open_slice(c, &sc, cands[0].account)))
         return rc;
-    if (!p->planned_id)
-        p->planned_id = c->pid;
+    /* statements are per connection */
+    q_cache_release(c);
+    c->db = sc;
+    rc = plan_slice(c, rules, cands, n, before, cap_steps, cap_gaps, touched);
+    q_cache_release(c);
+    c->db = main_db;
+    sqlite3_close(sc);
+    return rc;
+}
+
+static int plan_slice(struct ctx *c, const struct rule_set *rules,
+                      struct cand *cands, size_t n,
+                      const struct finding_list *before, size_t *cap_steps,
+                      size_t *cap_gaps, int *touched)
+{
+    struct plan *p = c->p;
+    int rc;
+    if ((rc = save_state(c, "plan_now", -1, 1, NULL)))
+        return rc;
     /* estimate every candidate alone against the snapshot, then order */
     for (size_t i = 0; i < n; i++) {
         struct cand *x = &cands[i];
@@ -2011,8 +2130,9 @@ int plan_build(struct plan *out, sqlite3 *db, const struct rule_set *rules,
     }
     p.savings = "unknown: dollars need billing data in the snapshot "
                 "(ctcollect --costs), --events-per-month N or --volumes";
+    c.pid = c.s + 1; /* the planned state, in each slice */
+    p.planned_id = c.pid;
     if ((rc = rules_run(&before, rules, db, c.s, err)) ||
-        (rc = q_run(&c, "BEGIN", NULL, NULL, NULL)) ||
         (rc = q_run(&c,
                     "CREATE TEMP TABLE plan_s_trails AS "
                     "SELECT v.*, 8 * (v.excluded_sources IS NULL) "
@@ -2036,7 +2156,6 @@ int plan_build(struct plan *out, sqlite3 *db, const struct rule_set *rules,
                     "CREATE INDEX temp.plan_base_key "
                     "ON plan_base (account_id, region)",
                     NULL, NULL, NULL)) ||
-        (rc = save_state(&c, "plan_now", -1, 1, NULL)) ||
         (rc = collect_candidates(&c, &cands)))
         goto done;
     /* a step on an account's own trail changes that account only: each
