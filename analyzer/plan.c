@@ -1,13 +1,17 @@
 /*
- * The remediation plan. The snapshot S is copied into a new snapshot_id P
- * (the planned state) of a writable working database. Each candidate step
- * is applied to P's tables inside a SAVEPOINT, and the views of
- * schema/views.sql, read on P, say what it changed: copies per region
- * before and after, what stops being charged, and whether a region, the
- * global service events or the full set of event sources lost its last
- * copy (then the step is rolled back and reported as not planned). Steps
- * are processed in order against the evolving P, so savings never stack:
- * a copy counts as a saving only while it is a paid one.
+ * The remediation plan. The snapshot S is loaded into a writable working
+ * database, where its baseline (copies per region, costs, trail states) is
+ * computed once. A step only ever changes a trail of the account that owns
+ * it, so each account with candidates is copied, with the organization
+ * trails, into its own memory database as snapshot P (the planned state).
+ * Each candidate step is applied to P's tables inside a SAVEPOINT, and the
+ * views of schema/views.sql, read on P, say what it changed: copies per
+ * region before and after, what stops being charged, and whether a
+ * region, the global service events or the full set of event sources lost
+ * its last copy (then the step is rolled back and reported as not
+ * planned). Steps are processed in order against the evolving P, so
+ * savings never stack: a copy counts as a saving only while it is a paid
+ * one.
  */
 #include "analyzer/plan.h"
 

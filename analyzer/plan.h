@@ -1,9 +1,9 @@
 /*
  * The remediation plan (`ctaudit plan`): steps that remove paid copies of
  * CloudTrail events, chosen and checked in SQL against a *planned* copy of
- * the snapshot (a second snapshot_id in a writable database), so that every
- * effect and every safety verdict is computed by the same views as the
- * report. The renderers (Markdown, JSON, shell) consume this model and
+ * the snapshot (a second snapshot_id, one private database per account),
+ * so that every effect and every safety verdict is computed by the same
+ * views as the report. The renderers (Markdown, JSON, shell) consume this model and
  * never query.
  */
 #ifndef CT_ANALYZER_PLAN_H
