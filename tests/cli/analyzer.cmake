@@ -67,7 +67,8 @@ foreach(dir ${CT_DIFF_CASES})
         set_tests_properties(diff_golden_${name} PROPERTIES LABELS cli)
     endif()
 endforeach()
-foreach(check database-input same-twice bad-inputs atomic-output fail-on)
+foreach(check database-input same-twice bad-inputs atomic-output fail-on
+        dollars)
     add_test(NAME diff_${check}
              COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/diff.sh
                      $<TARGET_FILE:ctaudit> ${PROJECT_SOURCE_DIR} ${check})
