@@ -248,8 +248,13 @@ void aws_parse_error(char *code, size_t code_size, char *message,
         return;
     if (is_json_service(s) || body[0] == '{') {
         json_t *root = json_loadb(body, len, 0, NULL);
-        if (!root)
+        if (!root) {
+            /* an XML error from a JSON service: what IAM policy
+             * evaluation in front of the service (moto) answers */
+            if (body[0] == '<')
+                awsxml_error(code, code_size, message, msg_size, body, len);
             return;
+        }
         const char *type = json_string_value(json_object_get(root, "__type"));
         if (!type)
             type = json_string_value(json_object_get(root, "code"));
