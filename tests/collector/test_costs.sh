@@ -110,7 +110,7 @@ if [ -n "${CTAUDIT_TEST:-$CTAUDIT}" ] && [ -x "${CTAUDIT_TEST:-$CTAUDIT}" ]; the
     got=$("$CTAUDIT" sql "$WORK/costs.tgz" --format csv "SELECT member,
         period_start, period_end, estimated, account_id, usage_type,
         region, usage_kind, quantity, cost, currency FROM cost_usage
-        ORDER BY member, period_start, account_id, usage_type") \
+        ORDER BY member, period_start, account_id, usage_type" | tr -d "\r") \
         || fail "ctaudit sql"
     want="member,period_start,period_end,estimated,account_id,usage_type,region,usage_kind,quantity,cost,currency
 organization/cost-and-usage.2.json,2026-10-01,2026-11-01,1,$MGMT,DataEventsRecorded,us-east-1,data_events,3000000.0,3.0,USD
@@ -169,7 +169,7 @@ print("ok: denied call recorded, snapshot complete")
 EOF
 if [ -x "${CTAUDIT:-}" ]; then
     n=$("$CTAUDIT" sql "$WORK/denied.tgz" --format csv \
-        "SELECT count(*) FROM errors WHERE operation = 'GetCostAndUsage'" | tail -n 1)
+        "SELECT count(*) FROM errors WHERE operation = 'GetCostAndUsage'" | tr -d '\r' | tail -n 1)
     [ "$n" = 1 ] || fail "ctaudit: GetCostAndUsage error not loaded ($n)"
 fi
 
