@@ -1247,8 +1247,8 @@ static const struct {
 /* usage_kind of a usage type without its region prefix. */
 static const char *cost_usage_kind(const char *name)
 {
-    for (size_t i = 0; i < sizeof(cost_usage_types) / sizeof(cost_usage_types[0]);
-         i++)
+    for (size_t i = 0;
+         i < sizeof(cost_usage_types) / sizeof(cost_usage_types[0]); i++)
         if (strcmp(name, cost_usage_types[i].name) == 0)
             return cost_usage_types[i].kind;
     if (strstr(name, "NetworkActivity") && strstr(name, "Events"))
@@ -1264,8 +1264,8 @@ static const char *cost_usage_kind(const char *name)
 
 static int is_cost_usage_type(const char *name)
 {
-    for (size_t i = 0; i < sizeof(cost_usage_types) / sizeof(cost_usage_types[0]);
-         i++)
+    for (size_t i = 0;
+         i < sizeof(cost_usage_types) / sizeof(cost_usage_types[0]); i++)
         if (strcmp(name, cost_usage_types[i].name) == 0)
             return 1;
     return 0;
@@ -1338,18 +1338,18 @@ static int cost_metric(struct loader *l, const json_t *metrics,
                            where, name);
     errno = 0;
     /* decimal only: no blanks, hexadecimal, inf or nan */
-    double v = text[0] && !isspace((unsigned char)text[0]) &&
-                       !strpbrk(text, "xXnN")
-                   ? strtod(text, &end)
-                   : 0.0;
+    double v =
+        text[0] && !isspace((unsigned char)text[0]) && !strpbrk(text, "xXnN")
+            ? strtod(text, &end)
+            : 0.0;
     if (!end || *end || errno == ERANGE || !isfinite(v))
         return shape_error(l, err,
                            "%s.Metrics.%s.Amount is not a number: '%.40s'",
                            where, name, text);
     json_t *u = json_object_get(m, "Unit");
     if (u && !json_is_null(u) && !json_is_string(u))
-        return shape_error(l, err, "%s.Metrics.%s.Unit is not a string",
-                           where, name);
+        return shape_error(l, err, "%s.Metrics.%s.Unit is not a string", where,
+                           name);
     if (unit)
         *unit = json_string_value(u);
     *amount = v;
@@ -1357,9 +1357,8 @@ static int cost_metric(struct loader *l, const json_t *metrics,
     return 0;
 }
 
-static int load_cost_group(struct loader *l, const json_t *g,
-                           const char *where, const char *start,
-                           const char *end, int estimated,
+static int load_cost_group(struct loader *l, const json_t *g, const char *where,
+                           const char *start, const char *end, int estimated,
                            struct ct_error *err)
 {
     json_t *keys = json_object_get(g, "Keys");
@@ -1373,16 +1372,15 @@ static int load_cost_group(struct loader *l, const json_t *g,
         return shape_error(l, err, "%s is not an object", where);
     if (!json_is_array(keys) || json_array_size(keys) != 2 || !account ||
         !usage_type || !usage_type[0])
-        return shape_error(l, err,
-                           "%s.Keys is not [LINKED_ACCOUNT, USAGE_TYPE]",
-                           where);
+        return shape_error(
+            l, err, "%s.Keys is not [LINKED_ACCOUNT, USAGE_TYPE]", where);
     json_t *metrics = json_object_get(g, "Metrics");
     if (metrics && !json_is_null(metrics) && !json_is_object(metrics))
         return shape_error(l, err, "%s.Metrics is not an object", where);
     if ((rc = cost_metric(l, metrics, "UsageQuantity", where, &qty, &has_qty,
                           NULL, err)) ||
-        (rc = cost_metric(l, metrics, "UnblendedCost", where, &cost,
-                          &has_cost, &currency, err)) ||
+        (rc = cost_metric(l, metrics, "UnblendedCost", where, &cost, &has_cost,
+                          &currency, err)) ||
         (rc = cost_region(l, usage_type, region_buf, sizeof(region_buf),
                           &region, &kind, err)))
         return rc;
@@ -1420,7 +1418,8 @@ static int load_costs(struct loader *l, const json_t *root,
     int rc = get_array(l, root, "ResultsByTime", &results, 1, err);
     if (rc)
         return rc;
-    json_array_foreach(results, i, r) {
+    json_array_foreach(results, i, r)
+    {
         char where[96];
         json_t *groups, *g;
         const char *start, *end;
@@ -1433,17 +1432,17 @@ static int load_costs(struct loader *l, const json_t *root,
         start = json_string_value(json_object_get(tp, "Start"));
         end = json_string_value(json_object_get(tp, "End"));
         if (!start || !end)
-            return shape_error(l, err,
-                               "%s.TimePeriod has no Start and End strings",
-                               where);
+            return shape_error(
+                l, err, "%s.TimePeriod has no Start and End strings", where);
         if ((rc = get_bool(l, r, "Estimated", &estimated, err)) ||
             (rc = get_array(l, r, "Groups", &groups, 0, err)))
             return rc;
-        json_array_foreach(groups, k, g) {
+        json_array_foreach(groups, k, g)
+        {
             char gwhere[128];
             snprintf(gwhere, sizeof(gwhere), "%s.Groups[%zu]", where, k);
-            if ((rc = load_cost_group(l, g, gwhere, start, end, estimated,
-                                      err)))
+            if ((rc =
+                     load_cost_group(l, g, gwhere, start, end, estimated, err)))
                 return rc;
         }
     }

@@ -488,8 +488,7 @@ int main(int argc, char **argv)
         status = usage_error("%s", "--cost-months needs --costs");
         goto done;
     }
-    if (whoami &&
-        (output || so.org || accounts.n || exclude.n || so.costs)) {
+    if (whoami && (output || so.org || accounts.n || exclude.n || so.costs)) {
         status = usage_error("%s", "--whoami takes no -o, --org, --accounts, "
                                    "--exclude-accounts or --costs");
         goto done;

@@ -75,7 +75,8 @@ struct scan {
     volatile sig_atomic_t hard_stop; /* the client's stop flag */
     json_t *not_collected;           /* "account/region" -> entry */
     struct aws_stats last_stats;     /* once the client is freed */
-    char cost_start[32], cost_end[32]; /* --costs TimePeriod, YYYY-MM-DD */
+    /* --costs TimePeriod, YYYY-MM-DD */
+    char cost_start[32], cost_end[32];
 };
 
 /* What a completed call was for. */
@@ -1019,8 +1020,8 @@ static void cost_period(struct scan *s, time_t now, int months)
     int start = end - months;
     snprintf(s->cost_end, sizeof(s->cost_end), "%04d-%02d-01", end / 12,
              end % 12 + 1);
-    snprintf(s->cost_start, sizeof(s->cost_start), "%04d-%02d-01",
-             start / 12, start % 12 + 1);
+    snprintf(s->cost_start, sizeof(s->cost_start), "%04d-%02d-01", start / 12,
+             start % 12 + 1);
 }
 
 /* An organization-level error record for GetCostAndUsage that no call
@@ -1053,11 +1054,11 @@ static void start_costs(struct scan *s, const char *token, unsigned long page)
     }
     json_t *p = json_pack(
         "{s:{s:s,s:s},s:s,s:{s:{s:s,s:[s]}},s:[s,s],s:[{s:s,s:s},{s:s,s:s}]}",
-        "TimePeriod", "Start", s->cost_start, "End", s->cost_end,
-        "Granularity", "MONTHLY", "Filter", "Dimensions", "Key", "SERVICE",
-        "Values", "AWS CloudTrail", "Metrics", "UnblendedCost",
-        "UsageQuantity", "GroupBy", "Type", "DIMENSION", "Key",
-        "LINKED_ACCOUNT", "Type", "DIMENSION", "Key", "USAGE_TYPE");
+        "TimePeriod", "Start", s->cost_start, "End", s->cost_end, "Granularity",
+        "MONTHLY", "Filter", "Dimensions", "Key", "SERVICE", "Values",
+        "AWS CloudTrail", "Metrics", "UnblendedCost", "UsageQuantity",
+        "GroupBy", "Type", "DIMENSION", "Key", "LINKED_ACCOUNT", "Type",
+        "DIMENSION", "Key", "USAGE_TYPE");
     if (p && token)
         json_object_set_new(p, "NextPageToken", json_string(token));
     char *params = p ? json_dumps(p, JSON_COMPACT) : NULL;
@@ -1309,10 +1310,11 @@ static int build_manifest(json_t **out, struct scan *s, time_t started,
     if (opts) {
         json_object_set_new(opts, "costs", json_boolean(o->costs));
         json_object_set_new(opts, "cost_months",
-                            o->costs ? json_integer(o->cost_months > 0
-                                                        ? o->cost_months
-                                                        : SCAN_DEFAULT_COST_MONTHS)
-                                     : json_null());
+                            o->costs
+                                ? json_integer(o->cost_months > 0
+                                                   ? o->cost_months
+                                                   : SCAN_DEFAULT_COST_MONTHS)
+                                : json_null());
     }
     json_t *nc = not_collected_list(s);
     json_t *m =
