@@ -21,6 +21,8 @@ cleanup() {
 moto_start
 trap cleanup EXIT
 python3 "$LIB/seed_org.py" "$MOTO_URL" "$WORK/seed.json"
+# a test may seed more before authentication is on
+if declare -F seed_hook >/dev/null; then seed_hook; fi
 moto_enable_auth
 seed() { python3 -c "import json,sys; print(json.load(open('$WORK/seed.json'))$1)"; }
 MGMT=$(seed "['management']")
