@@ -37,13 +37,18 @@ config '{"deny_op": "GetTrailStatus", "fail_region": "eu-central-1"}'
 run errors "$WORK/out/errors.tgz" || fail "run with errors"
 grep -q "warning: [0-9]* errors recorded" "$WORK/out/errors.stderr" ||
     fail "no errors recorded"
-config '{"seed": null, "deny_op": "", "fail_region": "", "latency_ms": 400}'
+config '{"seed": null, "throttle_pct": 0, "error_pct": 0, "drop_pct": 0,
+    "deny_op": "", "fail_region": "", "latency_ms": 400}'
 "$CTCOLLECT" --endpoint-url "$PROXY_URL" --org --role-name CtAuditRole \
     --region "$REGIONS" --verbose -o "$WORK/out/interrupted.tar.xz" \
     --concurrency 2 >"$WORK/out/interrupted.stdout" \
     2>"$WORK/out/interrupted.stderr" &
 pid=$!
-sleep 2.5
+# interrupt once something was collected (a loaded machine is slower)
+for _ in $(seq 1 600); do
+    grep -q "DescribeTrails -> 200" "$WORK/out/interrupted.stderr" && break
+    sleep 0.05
+done
 kill -INT "$pid"
 wait "$pid" && fail "the interrupted run exited 0"
 [ -e "$WORK/out/interrupted.tar.xz" ] ||

@@ -50,10 +50,15 @@ config "{\"seed\": $SEED, \"throttle_pct\": 30, \"error_pct\": 5,
     \"drop_pct\": 2, \"latency_max_ms\": $LATENCY}"
 collect soak
 s=$(stats)
-for k in throttles errors drops; do
+for k in throttles errors; do
     [ "$(echo "$s" | jq_py "d.get('$k', 0)")" -gt 0 ] ||
         fail "seed $SEED injected no $k: choose another seed"
 done
+# 2 % of ~140 attempts: usually 1 to 4 drops, but the count moves with
+# libcurl's own silent resend on a reused connection that was closed (a
+# new attempt, so new fates): no drop is reported, not failed
+drops=$(echo "$s" | jq_py "d.get('drops', 0)")
+[ "$drops" -gt 0 ] || echo "note: no connection dropped in this run (seed $SEED)"
 grep -q ", 0 errors recorded" "$WORK/soak.err" ||
     fail "the soak recorded errors (seed $SEED)"
 $CHECK verify "$WORK/soak.tgz"
