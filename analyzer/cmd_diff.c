@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "analyzer/cli.h"
+#include "analyzer/costs.h"
 #include "analyzer/db.h"
 #include "analyzer/diff.h"
 #include "analyzer/rules.h"
@@ -33,7 +34,7 @@ static const char usage[] =
     "  --before-id N            snapshot N of the BEFORE database\n"
     "  --after-id N             snapshot N of the AFTER database\n"
     "  --fail-on-introduced     exit 3 if a finding was introduced\n"
-    "  --rules-dir DIR          add the rules in DIR/*.sql\n" CLI_LOAD_HELP
+    "  --rules-dir DIR          add the rules in DIR/*.sql\n" CLI_COST_HELP CLI_LOAD_HELP
     "  -h, --help               this help\n"
     "\n"
     "Exit status: 0 ok, 1 error, 2 usage, 3 a finding was introduced (with\n"
@@ -83,8 +84,10 @@ int cmd_diff(int argc, char **argv)
         {"rules-dir", required_argument, NULL, OPT_RULES_DIR},
         {"help", no_argument, NULL, 'h'},
         CLI_LOAD_LONG_OPTIONS,
+        CLI_COST_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
     struct load_options lo = LOAD_OPTIONS_INIT;
+    struct cost_options co = COST_OPTIONS_INIT;
     struct cli_warnings warnings = {0, 0, 0};
     struct ct_error err = CT_ERROR_INIT;
     struct rule_set rules = RULE_SET_INIT;
@@ -98,6 +101,8 @@ int cmd_diff(int argc, char **argv)
 
     while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
         int r = cli_load_option(opt, optarg, &lo);
+        if (r == 0)
+            r = cost_option(opt, optarg, &co);
         if (r < 0)
             goto usage_error;
         if (r > 0)
@@ -165,6 +170,7 @@ int cmd_diff(int argc, char **argv)
     }
     if (diff_open(&db, &ids, &before, &after, &lo, &err) ||
         db_exec(db, "PRAGMA temp_store = FILE", &err) ||
+        costs_prepare(db, &co, &err) ||
         db_materialize_views(db, &err) || db_guard_readonly(db, &err)) {
         cli_error("diff: %s", err.message);
         goto done;

@@ -195,6 +195,10 @@ int cmd_report(int argc, char **argv)
         goto done;
     }
     have_report = 1;
+    if ((co.events_per_month >= 0 || co.volumes_file)
+        && strcmp(rep.costs.kind, "billing") == 0)
+        cli_error("report: warning: --events-per-month/--volumes ignored: "
+                  "the billing data in the snapshot is used");
     for (size_t i = 0; i < n_accounts; i++)
         if (!report_find_account(&rep, accounts[i]))
             cli_error("report: warning: account %s is not in the snapshot",

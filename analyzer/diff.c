@@ -823,6 +823,53 @@ static int match_findings(struct diff *d)
 
 /* ---- build --------------------------------------------------------------- */
 
+/* Dollars of both sides over the regions both can compare and price. */
+static const char sql_costs[] =
+    "SELECT sum(b.paid_mgmt_monthly + b.data_monthly + b.network_monthly"
+    "          + b.insights_monthly),"
+    "  sum(a.paid_mgmt_monthly + a.data_monthly + a.network_monthly"
+    "      + a.insights_monthly), count(*) "
+    "FROM v_region_costs b "
+    "JOIN v_region_costs a ON a.snapshot_id = ?2"
+    "  AND a.account_id = b.account_id AND a.region = b.region "
+    "JOIN v_account_regions rb ON rb.snapshot_id = ?1"
+    "  AND rb.account_id = b.account_id AND rb.region = b.region"
+    "  AND rb.scan_state = 'scanned' "
+    "JOIN v_account_regions ra ON ra.snapshot_id = ?2"
+    "  AND ra.account_id = b.account_id AND ra.region = b.region"
+    "  AND ra.scan_state = 'scanned' "
+    "JOIN v_accounts xb ON xb.snapshot_id = ?1"
+    "  AND xb.account_id = b.account_id AND xb.scan_status = 'scanned' "
+    "JOIN v_accounts xa ON xa.snapshot_id = ?2"
+    "  AND xa.account_id = b.account_id AND xa.scan_status = 'scanned' "
+    "WHERE b.snapshot_id = ?1"
+    "  AND b.paid_mgmt_monthly + b.data_monthly + b.network_monthly"
+    "      + b.insights_monthly IS NOT NULL"
+    "  AND a.paid_mgmt_monthly + a.data_monthly + a.network_monthly"
+    "      + a.insights_monthly IS NOT NULL";
+
+static int load_costs(struct diff *d, sqlite3 *db, const struct diff_ids *ids,
+                      struct ct_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    struct diff_summary *s = &d->summary;
+    int rc;
+    if ((rc = costs_basis(&s->basis_before, db, ids->before, err)) ||
+        (rc = costs_basis(&s->basis_after, db, ids->after, err)) ||
+        (rc = prepare(&st, db, sql_costs, ids, err)))
+        goto done;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        rc = ct_error_set(err, CT_ESQL, "%s", sqlite3_errmsg(db));
+        goto done;
+    }
+    s->monthly_before = sqlite3_column_double(st, 0);
+    s->monthly_after = sqlite3_column_double(st, 1);
+    s->monthly_regions = sqlite3_column_int64(st, 2);
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int diff_build(struct diff *out, sqlite3 *db, const struct rule_set *rules,
                const struct diff_ids *ids, const char *before_path,
                const char *after_path, struct ct_error *err)
@@ -847,6 +894,8 @@ int diff_build(struct diff *out, sqlite3 *db, const struct rule_set *rules,
         rc = oom_error(err);
         goto fail;
     }
+    if ((rc = load_costs(&d, db, ids, err)))
+        goto fail;
     *out = d;
     return 0;
 fail:

@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include "analyzer/costs.h"
 #include "analyzer/load.h"
 #include "analyzer/rules.h"
 #include "core/error.h"
@@ -100,6 +101,12 @@ struct diff_summary {
     struct diff_count insights_trail_regions;
     long long trails_added, trails_removed, trails_changed; /* distinct ARNs */
     size_t findings[DIFF_N_KINDS];
+    /* dollars (v_region_costs): what each side rests on; the charges per
+     * month of the regions comparable and priced on both sides; the
+     * findings' own figures (the rules' monthly_cost) */
+    struct cost_basis basis_before, basis_after;
+    double monthly_before, monthly_after;
+    long long monthly_regions;
 };
 
 struct diff {

@@ -5,6 +5,7 @@
  */
 #include "analyzer/diff.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,6 +109,20 @@ static void md_side(FILE *f, const char *what, const struct diff_side *s)
     fputs("\n", f);
 }
 
+/* " ($12.34/month)" with the basis of the side the figure comes from. */
+static void md_money(FILE *f, const struct cost_basis *b, double v)
+{
+    char buf[64];
+    if (!b->kind[0])
+        return;
+    costs_format(buf, sizeof(buf), v, b->currency);
+    fprintf(f, strcmp(b->kind, "estimate") == 0 ? " (~%s/month, estimate)"
+                                                 : " (%s/month)",
+            buf);
+}
+
+static const struct diff *md_current; /* the diff being rendered */
+
 static void md_finding(FILE *f, const struct diff_finding *x)
 {
     static const char *const labels[] = {"Resolved", "Introduced", "Still open",
@@ -134,6 +149,12 @@ static void md_finding(FILE *f, const struct diff_finding *x)
         if (x->kind == DIFF_NOT_COMPARABLE)
             fputs(x->before ? " (before only)" : " (after only)", f);
     }
+    if (md_current && x->kind == DIFF_RESOLVED && x->before->has_cost)
+        md_money(f, &md_current->summary.basis_before,
+                 x->before->monthly_cost);
+    else if (md_current && x->kind != DIFF_RESOLVED && x->after
+             && x->after->has_cost)
+        md_money(f, &md_current->summary.basis_after, x->after->monthly_cost);
     fputs("\n", f);
 }
 
@@ -268,6 +289,31 @@ int diff_render_markdown(FILE *f, const struct diff *d)
                    s->network_trail_regions);
     md_summary_row(f, "Trail-regions with Insights (per type)",
                    s->insights_trail_regions);
+    md_current = d;
+    if (s->basis_before.kind[0] || s->basis_after.kind[0]) {
+        char b[64], a[64], c[64];
+        const char *cur = s->basis_after.kind[0] ? s->basis_after.currency
+                                                 : s->basis_before.currency;
+        costs_format(b, sizeof(b), s->monthly_before, cur);
+        costs_format(a, sizeof(a), s->monthly_after, cur);
+        costs_format(c, sizeof(c), s->monthly_after - s->monthly_before, cur);
+        fprintf(f,
+                "| Charges beyond the free copy per month (%lld comparable "
+                "region(s) with dollars) | %s | %s | %s%s |\n",
+                s->monthly_regions, b, a,
+                s->monthly_after - s->monthly_before >= 0.005 ? "+" : "", c);
+        fprintf(f, "\nDollars: before from %s, after from %s.",
+                s->basis_before.kind[0] ? s->basis_before.kind : "nothing",
+                s->basis_after.kind[0] ? s->basis_after.kind : "nothing");
+        fputs(" The change in charges is the saving; the findings' own "
+              "figures overlap (one paid copy can be named by several "
+              "rules) and do not add up.\n",
+              f);
+    } else {
+        fputs("\nDollars: neither snapshot has billing data; collect with "
+              "`ctcollect --costs`, or estimate with --events-per-month N.\n",
+              f);
+    }
     fprintf(f,
             "\nFindings: %zu resolved, %zu introduced, %zu still open, %zu "
             "not comparable.\n"
@@ -391,6 +437,10 @@ static json_t *finding_side(const struct finding *x)
     json_object_set_new(o, "read_copies", jnum(x->read_copies));
     json_object_set_new(o, "write_copies", jnum(x->write_copies));
     json_object_set_new(o, "paid_copies", jnum(x->paid_copies));
+    json_object_set_new(o, "monthly_cost",
+                        x->has_cost ? json_real(llround(x->monthly_cost * 100)
+                                                / 100.0)
+                                    : json_null());
     return o;
 }
 
@@ -547,6 +597,29 @@ int diff_render_json(FILE *f, const struct diff *d)
     json_object_set_new(trails, "changed", json_integer(s->trails_changed));
     json_object_set_new(sum, "trails", trails);
     json_object_set_new(sum, "findings", kinds_json(s->findings));
+    json_t *costs = json_object();
+    json_object_set_new(costs, "basis_before",
+                        s->basis_before.kind[0] ? json_string(s->basis_before.kind)
+                                                : json_null());
+    json_object_set_new(costs, "basis_after",
+                        s->basis_after.kind[0] ? json_string(s->basis_after.kind)
+                                               : json_null());
+    json_object_set_new(costs, "currency",
+                        json_string(s->basis_after.kind[0]
+                                        ? s->basis_after.currency
+                                        : s->basis_before.currency));
+    int priced = s->basis_before.kind[0] || s->basis_after.kind[0];
+    json_object_set_new(costs, "comparable_regions",
+                        json_integer(s->monthly_regions));
+    json_object_set_new(costs, "monthly_before",
+                        priced ? json_real(llround(s->monthly_before * 100)
+                                           / 100.0)
+                               : json_null());
+    json_object_set_new(costs, "monthly_after",
+                        priced ? json_real(llround(s->monthly_after * 100)
+                                           / 100.0)
+                               : json_null());
+    json_object_set_new(sum, "costs", costs);
     if (dump(f, sum))
         return -1;
     fputs("\n}\n", f);

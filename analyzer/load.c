@@ -6,7 +6,10 @@
  */
 #include "analyzer/load.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <malloc.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,6 +49,8 @@ enum stmt_id {
     ST_FIELD_SELECTOR,
     ST_INSIGHT,
     ST_ERROR,
+    ST_COST,
+    ST_USAGE_REGION,
     ST_COUNT
 };
 
@@ -137,6 +142,13 @@ static const char *const stmt_sql[ST_COUNT] = {
                  "operation, trail_owner, trail_name, code, message, "
                  "probable_causes, member) "
                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [ST_COST] = "INSERT INTO cost_usage (snapshot_id, member, period_start, "
+                "period_end, estimated, account_id, usage_type, region, "
+                "usage_kind, quantity, cost, currency) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    /* ?1 (the snapshot id, bound by stmt()) is unused here */
+    [ST_USAGE_REGION] = "SELECT region FROM usage_type_regions "
+                        "WHERE prefix = ?2 AND ?1 IS NOT NULL",
 };
 
 struct loader {
@@ -1217,6 +1229,226 @@ static int load_trail_status(struct loader *l,
     return step_done(l, s, err);
 }
 
+/* ---- Cost Explorer (organization/cost-and-usage*.json) ------------------ */
+
+/* The CloudTrail usage types (without a region prefix) and their kind. */
+static const struct {
+    const char *name;
+    const char *kind;
+} cost_usage_types[] = {
+    {"FreeEventsRecorded", "free_events"},
+    {"PaidEventsRecorded", "paid_events"},
+    {"DataEventsRecorded", "data_events"},
+    {"NetworkEventsRecorded", "network_events"},
+    {"InsightsEvents", "insights_events"},
+    {"DataInsightsEvents", "data_insights_events"},
+};
+
+/* usage_kind of a usage type without its region prefix. */
+static const char *cost_usage_kind(const char *name)
+{
+    for (size_t i = 0;
+         i < sizeof(cost_usage_types) / sizeof(cost_usage_types[0]); i++)
+        if (strcmp(name, cost_usage_types[i].name) == 0)
+            return cost_usage_types[i].kind;
+    if (strstr(name, "NetworkActivity") && strstr(name, "Events"))
+        return "network_events";
+    /* CloudTrail Lake: ingestion, storage/retention and query (bytes
+     * scanned) of event data stores */
+    if (strstr(name, "Lake") || strstr(name, "Ingest") ||
+        strstr(name, "Scanned") || strstr(name, "Retention") ||
+        strstr(name, "EventDataStore"))
+        return "lake";
+    return "other";
+}
+
+static int is_cost_usage_type(const char *name)
+{
+    for (size_t i = 0;
+         i < sizeof(cost_usage_types) / sizeof(cost_usage_types[0]); i++)
+        if (strcmp(name, cost_usage_types[i].name) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * Splits usage_type into its region (usage_type_regions, by the text before
+ * the first '-') and kind. A usage type without a known prefix that is a
+ * CloudTrail usage type is us-east-1's (AWS bills us-east-1 without a
+ * prefix); anything else gets region NULL and a warning. *region is a
+ * copy in region_buf.
+ */
+static int cost_region(struct loader *l, const char *usage_type,
+                       char *region_buf, size_t size, const char **region,
+                       const char **kind, struct ct_error *err)
+{
+    const char *dash = strchr(usage_type, '-');
+    char prefix[16];
+    *region = NULL;
+    *kind = cost_usage_kind(usage_type);
+    if (dash && (size_t)(dash - usage_type) < sizeof(prefix)) {
+        memcpy(prefix, usage_type, (size_t)(dash - usage_type));
+        prefix[dash - usage_type] = '\0';
+        sqlite3_stmt *s = stmt(l, ST_USAGE_REGION);
+        bind_text(s, 2, prefix);
+        int r = sqlite3_step(s);
+        if (r == SQLITE_ROW) {
+            snprintf(region_buf, size, "%s",
+                     (const char *)sqlite3_column_text(s, 0));
+            *region = region_buf;
+            *kind = cost_usage_kind(dash + 1);
+            return 0;
+        }
+        if (r != SQLITE_DONE)
+            return sql_error(l, err);
+    }
+    if (is_cost_usage_type(usage_type)) {
+        snprintf(region_buf, size, "us-east-1");
+        *region = region_buf;
+        return 0;
+    }
+    char msg[300];
+    snprintf(msg, sizeof(msg),
+             "usage type '%s' has no known region prefix: region left NULL",
+             usage_type);
+    add_warning(l, l->member, msg);
+    return 0;
+}
+
+/* A metric {"Amount": "<decimal>", "Unit": "..."}: absent is NULL; an
+ * Amount that is not a string holding a finite number fails. */
+static int cost_metric(struct loader *l, const json_t *metrics,
+                       const char *name, const char *where, double *amount,
+                       int *present, const char **unit, struct ct_error *err)
+{
+    json_t *m = json_object_get(metrics, name);
+    *present = 0;
+    if (unit)
+        *unit = NULL;
+    if (!m || json_is_null(m))
+        return 0;
+    if (!json_is_object(m))
+        return shape_error(l, err, "%s.Metrics.%s is not an object", where,
+                           name);
+    json_t *a = json_object_get(m, "Amount");
+    const char *text = json_string_value(a);
+    char *end = NULL;
+    if (!text)
+        return shape_error(l, err, "%s.Metrics.%s.Amount is not a string",
+                           where, name);
+    errno = 0;
+    /* decimal only: no blanks, hexadecimal, inf or nan */
+    double v =
+        text[0] && !isspace((unsigned char)text[0]) && !strpbrk(text, "xXnN")
+            ? strtod(text, &end)
+            : 0.0;
+    if (!end || *end || errno == ERANGE || !isfinite(v))
+        return shape_error(l, err,
+                           "%s.Metrics.%s.Amount is not a number: '%.40s'",
+                           where, name, text);
+    json_t *u = json_object_get(m, "Unit");
+    if (u && !json_is_null(u) && !json_is_string(u))
+        return shape_error(l, err, "%s.Metrics.%s.Unit is not a string", where,
+                           name);
+    if (unit)
+        *unit = json_string_value(u);
+    *amount = v;
+    *present = 1;
+    return 0;
+}
+
+static int load_cost_group(struct loader *l, const json_t *g, const char *where,
+                           const char *start, const char *end, int estimated,
+                           struct ct_error *err)
+{
+    json_t *keys = json_object_get(g, "Keys");
+    const char *account = json_string_value(json_array_get(keys, 0));
+    const char *usage_type = json_string_value(json_array_get(keys, 1));
+    const char *region, *kind, *currency;
+    char region_buf[CT_REGION_MAX + 1];
+    double qty = 0, cost = 0;
+    int has_qty, has_cost, rc;
+    if (!json_is_object(g))
+        return shape_error(l, err, "%s is not an object", where);
+    if (!json_is_array(keys) || json_array_size(keys) != 2 || !account ||
+        !usage_type || !usage_type[0])
+        return shape_error(
+            l, err, "%s.Keys is not [LINKED_ACCOUNT, USAGE_TYPE]", where);
+    json_t *metrics = json_object_get(g, "Metrics");
+    if (metrics && !json_is_null(metrics) && !json_is_object(metrics))
+        return shape_error(l, err, "%s.Metrics is not an object", where);
+    if ((rc = cost_metric(l, metrics, "UsageQuantity", where, &qty, &has_qty,
+                          NULL, err)) ||
+        (rc = cost_metric(l, metrics, "UnblendedCost", where, &cost, &has_cost,
+                          &currency, err)) ||
+        (rc = cost_region(l, usage_type, region_buf, sizeof(region_buf),
+                          &region, &kind, err)))
+        return rc;
+    sqlite3_stmt *s = stmt(l, ST_COST);
+    bind_text(s, 2, l->member);
+    bind_text(s, 3, start);
+    bind_text(s, 4, end);
+    bind_tri(s, 5, estimated);
+    bind_text(s, 6, account[0] ? account : NULL);
+    bind_text(s, 7, usage_type);
+    if (region)
+        sqlite3_bind_text(s, 8, region, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(s, 8);
+    bind_text(s, 9, kind);
+    if (has_qty)
+        sqlite3_bind_double(s, 10, qty);
+    else
+        sqlite3_bind_null(s, 10);
+    if (has_cost)
+        sqlite3_bind_double(s, 11, cost);
+    else
+        sqlite3_bind_null(s, 11);
+    bind_text(s, 12, currency);
+    return step_done(l, s, err);
+}
+
+/* One row per ResultsByTime[] x Groups[] (aws ce get-cost-and-usage output
+ * of CLI v1 and v2 alike, or the raw answer). */
+static int load_costs(struct loader *l, const json_t *root,
+                      struct ct_error *err)
+{
+    json_t *results, *r;
+    size_t i;
+    int rc = get_array(l, root, "ResultsByTime", &results, 1, err);
+    if (rc)
+        return rc;
+    json_array_foreach(results, i, r)
+    {
+        char where[96];
+        json_t *groups, *g;
+        const char *start, *end;
+        int estimated;
+        size_t k;
+        snprintf(where, sizeof(where), "ResultsByTime[%zu]", i);
+        if (!json_is_object(r))
+            return shape_error(l, err, "%s is not an object", where);
+        json_t *tp = json_object_get(r, "TimePeriod");
+        start = json_string_value(json_object_get(tp, "Start"));
+        end = json_string_value(json_object_get(tp, "End"));
+        if (!start || !end)
+            return shape_error(
+                l, err, "%s.TimePeriod has no Start and End strings", where);
+        if ((rc = get_bool(l, r, "Estimated", &estimated, err)) ||
+            (rc = get_array(l, r, "Groups", &groups, 0, err)))
+            return rc;
+        json_array_foreach(groups, k, g)
+        {
+            char gwhere[128];
+            snprintf(gwhere, sizeof(gwhere), "%s.Groups[%zu]", where, k);
+            if ((rc =
+                     load_cost_group(l, g, gwhere, start, end, estimated, err)))
+                return rc;
+        }
+    }
+    return 0;
+}
+
 /* Consumer: one member, in archive order. */
 static int consume_member(struct loader *l, struct pipe_item *it,
                           struct ct_error *err)
@@ -1248,8 +1480,8 @@ static int consume_member(struct loader *l, struct pipe_item *it,
             add_warning(l, it->path, "not part of the snapshot format: ignored");
         return 0;
     }
-    if (ref->kind == CT_MEMBER_DIRECTORY || ref->kind == CT_MEMBER_ORG_COSTS)
-        return 0; /* cost-and-usage: reserved for the dollars issue */
+    if (ref->kind == CT_MEMBER_DIRECTORY)
+        return 0;
     if (ref->kind == CT_MEMBER_CHECKSUMS) {
         memset(&m, 0, sizeof(m));
         m.path = it->path;
@@ -1272,6 +1504,9 @@ static int consume_member(struct loader *l, struct pipe_item *it,
         break;
     case CT_MEMBER_ORG_ACCOUNTS:
         rc = load_org_accounts(l, root, err);
+        break;
+    case CT_MEMBER_ORG_COSTS:
+        rc = load_costs(l, root, err);
         break;
     case CT_MEMBER_ORG_ERROR:
         rc = load_error(l, ref, "organization", root, err);

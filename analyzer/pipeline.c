@@ -145,7 +145,6 @@ static int produce_member(void *ctx, const struct src_member *m,
     switch (it->ref.kind) {
     case CT_MEMBER_UNKNOWN:
     case CT_MEMBER_DIRECTORY:
-    case CT_MEMBER_ORG_COSTS:
         break;
     case CT_MEMBER_CHECKSUMS:
         it->data = malloc(m->size + 1);

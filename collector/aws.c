@@ -83,6 +83,7 @@ static const char *const service_names[] = {
     [AWS_EC2] = "ec2",
     [AWS_CLOUDTRAIL] = "cloudtrail",
     [AWS_ORGANIZATIONS] = "organizations",
+    [AWS_CE] = "ce",
 };
 
 const char *aws_service_name(enum aws_service s)
@@ -112,22 +113,25 @@ int aws_endpoint(char *host, size_t host_size, char *sign_region,
 {
     const char *part = ct_region_partition(region);
     const char *suffix = NULL, *global = NULL;
-    const char *iam_host = NULL, *org_region = NULL;
+    const char *iam_host = NULL, *org_region = NULL, *ce_region = NULL;
     int n;
 
     /* From botocore's endpoints.json: iam and organizations are global
      * (one endpoint and signing region per partition), sts, ec2 and
-     * cloudtrail regional. */
+     * cloudtrail regional. Cost Explorer has one endpoint in aws
+     * (us-east-1) and one in aws-cn (cn-northwest-1), nowhere else. */
     if (strcmp(part, "aws") == 0) {
         suffix = "amazonaws.com";
         global = "us-east-1";
         iam_host = "iam.amazonaws.com";
         org_region = "us-east-1";
+        ce_region = "us-east-1";
     } else if (strcmp(part, "aws-cn") == 0) {
         suffix = "amazonaws.com.cn";
         global = "cn-north-1";
         iam_host = "iam.cn-north-1.amazonaws.com.cn";
         org_region = "cn-northwest-1";
+        ce_region = "cn-northwest-1";
     } else if (strcmp(part, "aws-us-gov") == 0) {
         suffix = "amazonaws.com";
         global = "us-gov-west-1";
@@ -145,6 +149,15 @@ int aws_endpoint(char *host, size_t host_size, char *sign_region,
         n = snprintf(host, host_size, "organizations.%s.%s", org_region,
                      suffix);
         region = org_region;
+        break;
+    case AWS_CE:
+        if (!ce_region)
+            return ct_error_set(err, CT_EINVAL,
+                                "Cost Explorer is not available in "
+                                "partition %s",
+                                part);
+        n = snprintf(host, host_size, "ce.%s.%s", ce_region, suffix);
+        region = ce_region;
         break;
     default:
         n = snprintf(host, host_size, "%s.%s.%s", service_names[s], region,
@@ -223,7 +236,7 @@ static int is_transient_code(const char *code)
 
 static int is_json_service(enum aws_service s)
 {
-    return s == AWS_CLOUDTRAIL || s == AWS_ORGANIZATIONS;
+    return s == AWS_CLOUDTRAIL || s == AWS_ORGANIZATIONS || s == AWS_CE;
 }
 
 void aws_parse_error(char *code, size_t code_size, char *message,
@@ -235,8 +248,13 @@ void aws_parse_error(char *code, size_t code_size, char *message,
         return;
     if (is_json_service(s) || body[0] == '{') {
         json_t *root = json_loadb(body, len, 0, NULL);
-        if (!root)
+        if (!root) {
+            /* an XML error from a JSON service: what IAM policy
+             * evaluation in front of the service (moto) answers */
+            if (body[0] == '<')
+                awsxml_error(code, code_size, message, msg_size, body, len);
             return;
+        }
         const char *type = json_string_value(json_object_get(root, "__type"));
         if (!type)
             type = json_string_value(json_object_get(root, "code"));
@@ -580,7 +598,8 @@ static void call_send(struct aws_client *c, struct call *k)
         snprintf(target, sizeof(target), "%s.%s",
                  k->service == AWS_CLOUDTRAIL
                      ? "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101"
-                     : "AWSOrganizationsV20161128",
+                 : k->service == AWS_CE ? "AWSInsightsIndexService"
+                                        : "AWSOrganizationsV20161128",
                  k->operation);
         sh[n_sh].name = "X-Amz-Target";
         sh[n_sh++].value = target;

@@ -1,5 +1,5 @@
 /*
- * The AWS call layer of the collector: endpoints of the five services it
+ * The AWS call layer of the collector: endpoints of the six services it
  * talks to, request serialization (AWS JSON 1.1 and the query protocol),
  * SigV4 signing, and one scheduler over an http_transport: a bounded number
  * of requests in flight, round-robin between lanes (one lane per account and
@@ -24,16 +24,19 @@ enum aws_service {
     AWS_IAM,
     AWS_EC2,
     AWS_CLOUDTRAIL,
-    AWS_ORGANIZATIONS
+    AWS_ORGANIZATIONS,
+    AWS_CE /* Cost Explorer (--costs) */
 };
 
 /* Signing name of a service ("sts"...); borrowed, static. */
 const char *aws_service_name(enum aws_service s);
 
 /*
- * Endpoint of service for region (global services: iam, organizations use
- * the partition's global endpoint and signing region). Writes the host name
- * and the signing region. CT_EINVAL for an unknown partition.
+ * Endpoint of service for region (global services: iam, organizations, ce
+ * use the partition's global endpoint and signing region). Writes the host
+ * name and the signing region. CT_EINVAL for an unknown partition, and for
+ * ce outside aws and aws-cn ("Cost Explorer is not available in partition
+ * X").
  */
 int aws_endpoint(char *host, size_t host_size, char *sign_region,
                  size_t region_size, enum aws_service s, const char *region,

@@ -200,8 +200,11 @@ static int curl_run(void *impl, int timeout_ms, struct ct_error *err)
             snprintf(resp.error, sizeof(resp.error), "%s",
                      curl_easy_strerror(code));
         }
+        /* a failed transfer hands no body over: what a cut answer left
+         * in x->buf is still ours */
+        int has_body = resp.body != NULL;
         x->done(x->ctx, &resp);
-        if (!resp.body)
+        if (has_body && !resp.body)
             x->buf = NULL; /* stolen by the callback */
         xfer_free(x);
     }

@@ -54,6 +54,17 @@ static const char usage_text[] =
     "  --accounts id,...      with --org: only these accounts\n"
     "  --exclude-accounts id,... with --org: skip these accounts\n"
     "  --concurrency N        requests in flight (default 32)\n"
+    "  --costs                also read CloudTrail's billed usage from Cost\n"
+    "                         Explorer (GetCostAndUsage, by linked account "
+    "and\n"
+    "                         usage type, monthly), with the caller's own\n"
+    "                         (management account) credentials; needs\n"
+    "                         ce:GetCostAndUsage. AWS charges $0.01 per "
+    "request:\n"
+    "                         N pages cost N cents\n"
+    "  --cost-months N        with --costs: the last N complete calendar "
+    "months\n"
+    "                         (1-12, default 3)\n"
     "  --endpoint-url URL     send every call to URL (tests, VPC endpoints)\n"
     "  -o FILE                output: .tar.gz/.tgz (default), .tar.zst, "
     ".tar.xz,\n"
@@ -241,6 +252,10 @@ static void resume_apply(struct resume *rs, struct scan_options *so,
     strings_into(regions, json_object_get(o, "regions"));
     strings_into(accounts, json_object_get(o, "accounts"));
     strings_into(exclude, json_object_get(o, "exclude_accounts"));
+    so->costs = json_is_true(json_object_get(o, "costs"));
+    json_int_t months = json_integer_value(json_object_get(o, "cost_months"));
+    so->cost_months =
+        months >= 1 && months <= SCAN_COST_MONTHS_MAX ? (int)months : 0;
     so->regions = (const char *const *)regions->v;
     so->n_regions = regions->n;
     so->accounts = (const char *const *)accounts->v;
@@ -309,6 +324,8 @@ int main(int argc, char **argv)
         OPT_VERBOSE,
         OPT_WHOAMI,
         OPT_RESUME,
+        OPT_COSTS,
+        OPT_COST_MONTHS,
         OPT_HELP
     };
     static const struct option longopts[] = {
@@ -325,6 +342,8 @@ int main(int argc, char **argv)
         {"verbose", no_argument, NULL, OPT_VERBOSE},
         {"whoami", no_argument, NULL, OPT_WHOAMI},
         {"resume", required_argument, NULL, OPT_RESUME},
+        {"costs", no_argument, NULL, OPT_COSTS},
+        {"cost-months", required_argument, NULL, OPT_COST_MONTHS},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0}};
     struct scan_options so;
@@ -412,6 +431,21 @@ int main(int argc, char **argv)
         case OPT_RESUME:
             resume_path = optarg;
             break;
+        case OPT_COSTS:
+            so.costs = 1;
+            break;
+        case OPT_COST_MONTHS: {
+            char *end = NULL;
+            errno = 0;
+            long n = strtol(optarg, &end, 10);
+            if (errno || !end || *end || n < 1 || n > SCAN_COST_MONTHS_MAX) {
+                status =
+                    usage_error("invalid --cost-months '%s' (1-12)", optarg);
+                goto done;
+            }
+            so.cost_months = (int)n;
+            break;
+        }
         case OPT_HELP:
             fputs(usage_text, stdout);
             status = EXIT_OK;
@@ -450,16 +484,21 @@ int main(int argc, char **argv)
         status = usage_error("%s", "--role-name and --external-id need --org");
         goto done;
     }
-    if (whoami && (output || so.org || accounts.n || exclude.n)) {
-        status = usage_error("%s", "--whoami takes no -o, --org, --accounts "
-                                   "or --exclude-accounts");
+    if (so.cost_months && !so.costs) {
+        status = usage_error("%s", "--cost-months needs --costs");
+        goto done;
+    }
+    if (whoami && (output || so.org || accounts.n || exclude.n || so.costs)) {
+        status = usage_error("%s", "--whoami takes no -o, --org, --accounts, "
+                                   "--exclude-accounts or --costs");
         goto done;
     }
     if (resume_path && (so.org || regions.n || accounts.n || exclude.n ||
-                        so.role_name || whoami)) {
+                        so.role_name || whoami || so.costs)) {
         status = usage_error("%s", "--resume takes --org, --region, "
-                                   "--role-name, --accounts and "
-                                   "--exclude-accounts from the snapshot");
+                                   "--role-name, --accounts, "
+                                   "--exclude-accounts and --costs from the "
+                                   "snapshot");
         goto done;
     }
     if (output) {

@@ -75,6 +75,8 @@ struct scan {
     volatile sig_atomic_t hard_stop; /* the client's stop flag */
     json_t *not_collected;           /* "account/region" -> entry */
     struct aws_stats last_stats;     /* once the client is freed */
+    /* --costs TimePeriod, YYYY-MM-DD */
+    char cost_start[32], cost_end[32];
 };
 
 /* What a completed call was for. */
@@ -89,7 +91,8 @@ enum step {
     STEP_TRAIL_STATUS,
     STEP_LIST_ACCOUNTS,
     STEP_DESCRIBE_ORG,
-    STEP_REFRESH_ROLE
+    STEP_REFRESH_ROLE,
+    STEP_COSTS
 };
 
 struct req {
@@ -101,6 +104,8 @@ struct req {
     char owner[CT_ACCOUNT_ID_LEN + 1];
     char trail[CT_TRAIL_NAME_MAX + 1];
     char *arn;
+    unsigned long page; /* STEP_COSTS: page number, from 1 */
+    char *token;        /* STEP_COSTS: the NextPageToken sent, or NULL */
 };
 
 static double elapsed_s(const struct scan *s)
@@ -294,6 +299,7 @@ static void req_free(struct req *r)
     if (!r)
         return;
     free(r->arn);
+    free(r->token);
     free(r);
 }
 
@@ -306,8 +312,11 @@ static void note_req(struct scan *s, const struct req *r)
         return; /* nothing of the snapshot depends on it */
     if (!r->a) {
         note_not_collected(s, NULL, NULL,
-                           "interrupted: the organization was not read "
-                           "completely");
+                           r->step == STEP_COSTS
+                               ? "interrupted: the cost and usage pages were "
+                                 "not read completely"
+                               : "interrupted: the organization was not read "
+                                 "completely");
         return;
     }
     note_not_collected(s, r->a->id, r->region[0] ? r->region : NULL,
@@ -999,6 +1008,114 @@ static void on_describe_org(struct req *r, struct aws_result *res)
     put_member(r->s, &ref, res->body, res->body_len, NULL);
 }
 
+/* ---- Cost Explorer (--costs) ---- */
+
+/* The last months complete calendar months before now, UTC: End is the
+ * first day of the current month (exclusive), Start months earlier. */
+static void cost_period(struct scan *s, time_t now, int months)
+{
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    int end = (tm.tm_year + 1900) * 12 + tm.tm_mon; /* months since year 0 */
+    int start = end - months;
+    snprintf(s->cost_end, sizeof(s->cost_end), "%04d-%02d-01", end / 12,
+             end % 12 + 1);
+    snprintf(s->cost_start, sizeof(s->cost_start), "%04d-%02d-01", start / 12,
+             start % 12 + 1);
+}
+
+/* An organization-level error record for GetCostAndUsage that no call
+ * produced (partition without Cost Explorer, runaway pagination). */
+static void record_costs_error(struct scan *s, const char *code,
+                               const char *message)
+{
+    struct req r;
+    struct aws_result res;
+    memset(&r, 0, sizeof(r));
+    memset(&res, 0, sizeof(res));
+    r.s = s;
+    snprintf(r.operation, sizeof(r.operation), "GetCostAndUsage");
+    snprintf(res.code, sizeof(res.code), "%s", code);
+    snprintf(res.message, sizeof(res.message), "%s", message);
+    record_error(s, &r, CT_MEMBER_ORG_ERROR, &res);
+}
+
+/* Queues page `page` of GetCostAndUsage (token NULL for the first). The
+ * caller's own credentials: Cost Explorer answers for the whole
+ * organization only in the management account. */
+static void start_costs(struct scan *s, const char *token, unsigned long page)
+{
+    char host[128], region[CT_REGION_MAX + 1];
+    struct ct_error e = CT_ERROR_INIT;
+    if (aws_endpoint(host, sizeof(host), region, sizeof(region), AWS_CE,
+                     s->home, &e) != 0) {
+        record_costs_error(s, "UnsupportedPartition", e.message);
+        return;
+    }
+    json_t *p = json_pack(
+        "{s:{s:s,s:s},s:s,s:{s:{s:s,s:[s]}},s:[s,s],s:[{s:s,s:s},{s:s,s:s}]}",
+        "TimePeriod", "Start", s->cost_start, "End", s->cost_end, "Granularity",
+        "MONTHLY", "Filter", "Dimensions", "Key", "SERVICE", "Values",
+        "AWS CloudTrail", "Metrics", "UnblendedCost", "UsageQuantity",
+        "GroupBy", "Type", "DIMENSION", "Key", "LINKED_ACCOUNT", "Type",
+        "DIMENSION", "Key", "USAGE_TYPE");
+    if (p && token)
+        json_object_set_new(p, "NextPageToken", json_string(token));
+    char *params = p ? json_dumps(p, JSON_COMPACT) : NULL;
+    struct req *r =
+        params ? req_new(s, NULL, STEP_COSTS, "GetCostAndUsage", NULL) : NULL;
+    if (r) {
+        r->page = page;
+        if (token && !(r->token = strdup(token))) {
+            req_free(r);
+            r = NULL;
+        }
+    }
+    start(s, r, AWS_CE, s->home, params, "costs");
+    free(params);
+    json_decref(p);
+}
+
+/* A page is stored verbatim; its NextPageToken, if any, asks for the next. */
+static void on_costs(struct req *r, struct aws_result *res)
+{
+    struct scan *s = r->s;
+    struct ct_member_ref ref;
+    json_t *j = NULL;
+    if (res->ok) {
+        j = json_loadb(res->body, res->body_len, 0, NULL);
+        if (!j || !json_is_array(json_object_get(j, "ResultsByTime"))) {
+            res->ok = 0;
+            snprintf(res->code, sizeof(res->code), "InvalidResponse");
+            snprintf(res->message, sizeof(res->message),
+                     "GetCostAndUsage answer has no ResultsByTime list");
+        }
+    }
+    if (!res->ok) {
+        record_error(s, r, CT_MEMBER_ORG_ERROR, res);
+        json_decref(j);
+        return;
+    }
+    memset(&ref, 0, sizeof(ref));
+    ref.kind = CT_MEMBER_ORG_COSTS;
+    ref.page = r->page;
+    put_member(s, &ref, res->body, res->body_len, NULL);
+    const char *next = json_string_value(json_object_get(j, "NextPageToken"));
+    if (next && *next) {
+        if (r->token && strcmp(r->token, next) == 0)
+            record_costs_error(s, "InvalidResponse",
+                               "GetCostAndUsage returned the same "
+                               "NextPageToken twice: pagination stopped");
+        else if (r->page >= SCAN_COST_PAGES_MAX)
+            record_costs_error(s, "TooManyPages",
+                               "GetCostAndUsage: more than 1000 pages (each "
+                               "costs $0.01): pagination stopped");
+        else
+            start_costs(s, next, r->page + 1);
+    }
+    json_decref(j);
+}
+
 static void on_done(void *ctx, struct aws_result *res)
 {
     struct req *r = ctx;
@@ -1036,6 +1153,9 @@ static void on_done(void *ctx, struct aws_result *res)
         break;
     case STEP_REFRESH_ROLE:
         on_refresh_role(r, res);
+        break;
+    case STEP_COSTS:
+        on_costs(r, res);
         break;
     }
     req_free(r);
@@ -1187,6 +1307,15 @@ static int build_manifest(json_t **out, struct scan *s, time_t started,
         o->concurrency > 0 ? o->concurrency : SCAN_DEFAULT_CONCURRENCY);
     if (opts && o->endpoint_url)
         json_object_set_new(opts, "endpoint_url", json_string(o->endpoint_url));
+    if (opts) {
+        json_object_set_new(opts, "costs", json_boolean(o->costs));
+        json_object_set_new(opts, "cost_months",
+                            o->costs
+                                ? json_integer(o->cost_months > 0
+                                                   ? o->cost_months
+                                                   : SCAN_DEFAULT_COST_MONTHS)
+                                : json_null());
+    }
     json_t *nc = not_collected_list(s);
     json_t *m =
         opts && nc
@@ -1376,8 +1505,9 @@ int scan_run(json_t **manifest, struct scan_summary *summary,
     if (rc)
         goto done;
 
-    if (opt->is_resume && !opt->resume_org) {
-        /* the organization was read: only the accounts left to collect */
+    if (opt->is_resume && !(opt->resume_org && opt->org)) {
+        /* the organization was read (or there is none; resume_org then
+         * means the cost pages): only the accounts left to collect */
         for (size_t i = 0; i < opt->n_resume_accounts; i++) {
             const char *id = opt->resume_accounts[i];
             if (add_account(&s, id, strcmp(id, s.caller_account) == 0) != 0) {
@@ -1403,6 +1533,14 @@ int scan_run(json_t **manifest, struct scan_summary *summary,
             goto done;
         }
         start_next_accounts(&s);
+    }
+    /* a resumed run reads the cost pages again only when it drops the old
+     * organization/ members (an interrupted costs call says so) */
+    if (opt->costs && (!opt->is_resume || opt->resume_org)) {
+        cost_period(&s, opt->now ? opt->now : time(NULL),
+                    opt->cost_months > 0 ? opt->cost_months
+                                         : SCAN_DEFAULT_COST_MONTHS);
+        start_costs(&s, NULL, 1);
     }
     s.is_scanning = 1;
     rc = aws_client_run(s.client, NULL, err);

@@ -3,7 +3,8 @@
  * the organization's accounts (--org), and scans every account: identity,
  * alias (caller's account only), enabled regions, DescribeTrails in each
  * region, and the three per-trail calls once per distinct trail ARN in the
- * trail's home region. Every answer or recorded error becomes a snapshot
+ * trail's home region. With --costs, Cost Explorer GetCostAndUsage (all
+ * pages) as the caller. Every answer or recorded error becomes a snapshot
  * member in the given writer; failures after retries are recorded and the
  * scan goes on.
  */
@@ -24,6 +25,10 @@
 
 #define SCAN_DEFAULT_ROLE "OrganizationAccountAccessRole"
 #define SCAN_DEFAULT_CONCURRENCY 32
+#define SCAN_DEFAULT_COST_MONTHS 3
+#define SCAN_COST_MONTHS_MAX 12
+/* GetCostAndUsage pages followed at most: each costs $0.01 */
+#define SCAN_COST_PAGES_MAX 1000
 
 struct scan_progress {
     size_t accounts_total; /* 0 until known */
@@ -67,6 +72,12 @@ struct scan_options {
     /* HTTP of the network credential providers; NULL: libcurl easy */
     creds_http_fn creds_http;
     void *creds_http_ctx;
+    /* --costs: GetCostAndUsage (CloudTrail, by linked account and usage
+     * type, monthly) over the last cost_months complete months, with the
+     * caller's credentials; cost_months 0: SCAN_DEFAULT_COST_MONTHS */
+    int costs;
+    int cost_months;
+    time_t now; /* the cost period is computed from it; 0: time(NULL) */
 };
 
 struct scan_summary {

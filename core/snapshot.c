@@ -125,6 +125,29 @@ static int has_suffix(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+/* "cost-and-usage.json" (page 1) or "cost-and-usage.<k>.json", k a
+ * positive decimal without leading zeros, at most CT_COST_PAGE_MAX. */
+static int parse_costs_name(unsigned long *page, const char *name)
+{
+    static const char prefix[] = "cost-and-usage.";
+    const size_t plen = sizeof(prefix) - 1;
+    if (strcmp(name, "cost-and-usage.json") == 0) {
+        *page = 1;
+        return 0;
+    }
+    if (strncmp(name, prefix, plen) != 0)
+        return -1;
+    const char *d = name + plen;
+    size_t n = strspn(d, "0123456789");
+    if (n == 0 || n > 6 || d[0] == '0' || strcmp(d + n, ".json") != 0)
+        return -1;
+    unsigned long k = 0;
+    for (size_t i = 0; i < n; i++)
+        k = k * 10 + (unsigned long)(d[i] - '0');
+    *page = k;
+    return 0;
+}
+
 /* "<op>.json" or "<op>.<owner>.<trail-name>.json" */
 static int parse_error_name(struct ct_member_ref *out, const char *name,
                             int allow_trail)
@@ -172,8 +195,7 @@ static enum ct_member_kind classify_parts(struct ct_member_ref *out,
             return CT_MEMBER_ORG_DESCRIBE;
         if (n == 2 && strcmp(p[1], "list-accounts.json") == 0)
             return CT_MEMBER_ORG_ACCOUNTS;
-        if (n == 2 && strncmp(p[1], "cost-and-usage", 14) == 0
-            && has_suffix(p[1], ".json"))
+        if (n == 2 && parse_costs_name(&out->page, p[1]) == 0)
             return CT_MEMBER_ORG_COSTS;
         if (n == 3 && strcmp(p[1], "errors") == 0
             && parse_error_name(out, p[2], 0) == 0)
@@ -344,7 +366,14 @@ int ct_snapshot_member_path(char *buf, size_t size,
         n = snprintf(buf, size, "organization/list-accounts.json");
         break;
     case CT_MEMBER_ORG_COSTS:
-        n = snprintf(buf, size, "organization/cost-and-usage.json");
+        if (r->page > CT_COST_PAGE_MAX)
+            return ct_error_set(err, CT_EINVAL, "invalid cost page %lu",
+                                r->page);
+        if (r->page <= 1)
+            n = snprintf(buf, size, "organization/cost-and-usage.json");
+        else
+            n = snprintf(buf, size, "organization/cost-and-usage.%lu.json",
+                         r->page);
         break;
     case CT_MEMBER_ORG_ERROR:
         n = snprintf(buf, size, "organization/errors/%s.json", r->operation);

@@ -30,7 +30,7 @@ enum ct_member_kind {
     CT_MEMBER_CHECKSUMS,        /* SHA256SUMS (sha256sum format) */
     CT_MEMBER_ORG_DESCRIBE,     /* organization/describe-organization.json */
     CT_MEMBER_ORG_ACCOUNTS,     /* organization/list-accounts.json */
-    CT_MEMBER_ORG_COSTS,        /* organization/cost-and-usage*.json */
+    CT_MEMBER_ORG_COSTS,        /* organization/cost-and-usage[.<k>].json */
     CT_MEMBER_ORG_ERROR,        /* organization/errors/<op>.json */
     CT_MEMBER_IDENTITY,         /* accounts/<id>/identity.json */
     CT_MEMBER_ALIASES,          /* accounts/<id>/aliases.json */
@@ -52,7 +52,12 @@ struct ct_member_ref {
     char owner[CT_ACCOUNT_ID_LEN + 1];      /* trail owner account */
     char trail_name[CT_TRAIL_NAME_MAX + 1];
     char operation[CT_OPERATION_MAX + 1];   /* API operation, errors only */
+    unsigned long page; /* CT_MEMBER_ORG_COSTS: 1 for cost-and-usage.json,
+                         * k for cost-and-usage.<k>.json */
 };
+
+/* Highest page number of a cost-and-usage member (one page is $0.01). */
+#define CT_COST_PAGE_MAX 999999
 
 /*
  * Classifies a member path relative to the snapshot root ("accounts/...").

@@ -285,3 +285,52 @@ CREATE TABLE volume_estimates (
     data_events       REAL,       -- per month, one trail's copy
     network_events    REAL        -- per month, one trail's copy
 );
+
+-- The region prefixes of usage types, from AWS's "AWS Region billing codes"
+-- (docs.aws.amazon.com/global-infrastructure/latest/regions/
+-- aws-region-billing-codes.html: North America, Africa, Asia Pacific, Europe,
+-- Middle East, South America) plus the China (CNN1, CNW1) and GovCloud (UGW1,
+-- UGE1) codes of the billing reports of those partitions. EUW1 is an alias
+-- of EU seen in some usage types. Loading applies the map (analyzer/load.c):
+-- a usage type without a known prefix whose name is a CloudTrail usage type
+-- (PaidEventsRecorded, ...) is us-east-1's.
+INSERT INTO usage_type_regions (prefix, region) VALUES
+    ('USE1', 'us-east-1'),
+    ('USE2', 'us-east-2'),
+    ('USW1', 'us-west-1'),
+    ('USW2', 'us-west-2'),
+    ('CAN1', 'ca-central-1'),
+    ('CAN2', 'ca-west-1'),
+    ('MXC1', 'mx-central-1'),
+    ('AFS1', 'af-south-1'),
+    ('APE1', 'ap-east-1'),
+    ('APE2', 'ap-east-2'),
+    ('APN1', 'ap-northeast-1'),
+    ('APN2', 'ap-northeast-2'),
+    ('APN3', 'ap-northeast-3'),
+    ('APS1', 'ap-southeast-1'),
+    ('APS2', 'ap-southeast-2'),
+    ('APS3', 'ap-south-1'),
+    ('APS4', 'ap-southeast-3'),
+    ('APS5', 'ap-south-2'),
+    ('APS6', 'ap-southeast-4'),
+    ('APS7', 'ap-southeast-5'),
+    ('APS8', 'ap-southeast-6'),
+    ('APS9', 'ap-southeast-7'),
+    ('EU', 'eu-west-1'),
+    ('EUW1', 'eu-west-1'),
+    ('EUW2', 'eu-west-2'),
+    ('EUW3', 'eu-west-3'),
+    ('EUC1', 'eu-central-1'),
+    ('EUC2', 'eu-central-2'),
+    ('EUN1', 'eu-north-1'),
+    ('EUS1', 'eu-south-1'),
+    ('EUS2', 'eu-south-2'),
+    ('ILC1', 'il-central-1'),
+    ('MEC1', 'me-central-1'),
+    ('MES1', 'me-south-1'),
+    ('SAE1', 'sa-east-1'),
+    ('CNN1', 'cn-north-1'),
+    ('CNW1', 'cn-northwest-1'),
+    ('UGW1', 'us-gov-west-1'),
+    ('UGE1', 'us-gov-east-1');

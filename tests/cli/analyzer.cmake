@@ -32,7 +32,8 @@ foreach(case not-json wrong-shape unknown-version hash-mismatch no-verify
         unknown-extra-file truncated-archive corrupt-archive not-an-archive
         empty-directory empty-archive no-format-member member-too-large
         total-too-large decompression-bomb duplicate-member compressions
-        existing-db-kept sql-refuses-writes usage fail-on incomplete-snapshot outside-top-folder)
+        existing-db-kept sql-refuses-writes usage fail-on incomplete-snapshot outside-top-folder
+        cost-not-a-number cost-wrong-shape)
     add_test(NAME bad_${case}
              COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/bad_input.sh
                      $<TARGET_FILE:ctaudit> ${PROJECT_SOURCE_DIR} ${case})
@@ -47,7 +48,7 @@ set_tests_properties(fixtures_load_counts PROPERTIES LABELS cli)
 
 # Dollars without billing data (estimates, price files).
 foreach(case no-basis events-per-month volumes pricing pricing-refused
-        volumes-bad)
+        volumes-bad billing)
     add_test(NAME costs_${case}
              COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/costs.sh
                      $<TARGET_FILE:ctaudit> ${PROJECT_SOURCE_DIR} ${case})
@@ -67,7 +68,8 @@ foreach(dir ${CT_DIFF_CASES})
         set_tests_properties(diff_golden_${name} PROPERTIES LABELS cli)
     endif()
 endforeach()
-foreach(check database-input same-twice bad-inputs atomic-output fail-on)
+foreach(check database-input same-twice bad-inputs atomic-output fail-on
+        dollars)
     add_test(NAME diff_${check}
              COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/diff.sh
                      $<TARGET_FILE:ctaudit> ${PROJECT_SOURCE_DIR} ${check})

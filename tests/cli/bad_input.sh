@@ -42,7 +42,44 @@ mk_tree() {
     cp "$fx/semantics/dup-all/$acct/describe-trails.json" "$tmp/t/$acct/"
 }
 
+# mk_costs JSON: the tree plus organization/cost-and-usage.json
+mk_costs() {
+    mk_tree
+    mkdir -p "$tmp/t/organization"
+    printf '%s\n' "$1" >"$tmp/t/organization/cost-and-usage.json"
+}
+cost_group='{"Keys": ["111122223333", "USE1-PaidEventsRecorded"], "Metrics": {"UnblendedCost": {"Amount": AMOUNT, "Unit": "USD"}, "UsageQuantity": {"Amount": "100000", "Unit": "N/A"}}}'
+cost_doc() { # cost_doc AMOUNT: one month, one group
+    printf '{"ResultsByTime": [{"TimePeriod": {"Start": "2026-08-01", "End": "2026-09-01"}, "Estimated": false, "Groups": [%s]}]}' \
+        "$(echo "$cost_group" | sed "s/AMOUNT/$1/")"
+}
+
 case $case in
+cost-not-a-number)
+    mk_costs "$(cost_doc '"12,5"')"
+    expect 1 "^ctaudit: .*member 'organization/cost-and-usage\.json': ResultsByTime\[0\]\.Groups\[0\]\.Metrics\.UnblendedCost\.Amount is not a number: '12,5'\$" \
+        "$ctaudit" load "$tmp/t" -o "$tmp/out.db"
+    mk_costs "$(cost_doc 2.5)"
+    expect 1 "member 'organization/cost-and-usage\.json': ResultsByTime\[0\]\.Groups\[0\]\.Metrics\.UnblendedCost\.Amount is not a string\$" \
+        "$ctaudit" load "$tmp/t" -o "$tmp/out.db"
+    mk_costs "$(cost_doc '"nan"')"
+    expect 1 "UnblendedCost\.Amount is not a number: 'nan'\$" \
+        "$ctaudit" load "$tmp/t" -o "$tmp/out.db"
+    mk_costs "$(cost_doc '"2.5"')"
+    expect 0 "" "$ctaudit" load "$tmp/t" -o "$tmp/out.db" ;;
+cost-wrong-shape)
+    mk_costs '{"ResultsByTime": {"TimePeriod": {}}}'
+    expect 1 "^ctaudit: .*member 'organization/cost-and-usage\.json': field 'ResultsByTime' is not an array\$" \
+        "$ctaudit" load "$tmp/t" -o "$tmp/out.db"
+    mk_costs '{"GroupDefinitions": []}'
+    expect 1 "member 'organization/cost-and-usage\.json': field 'ResultsByTime' is missing\$" \
+        "$ctaudit" load "$tmp/t" -o "$tmp/out.db"
+    mk_costs "$(cost_doc '"1"' | sed 's/"Keys": \["111122223333", /"Keys": [/')"
+    expect 1 "member 'organization/cost-and-usage\.json': ResultsByTime\[0\]\.Groups\[0\]\.Keys is not \[LINKED_ACCOUNT, USAGE_TYPE\]\$" \
+        "$ctaudit" load "$tmp/t" -o "$tmp/out.db"
+    mk_costs '{"ResultsByTime": [{"TimePeriod": {"Start": "2026-08-01"}, "Groups": []}]}'
+    expect 1 "member 'organization/cost-and-usage\.json': ResultsByTime\[0\]\.TimePeriod has no Start and End strings\$" \
+        "$ctaudit" load "$tmp/t" -o "$tmp/out.db" ;;
 not-json)
     expect 1 "member 'accounts/111122223333/us-east-1/describe-trails.json': invalid JSON at line 6, column [0-9]+" \
         "$ctaudit" load "$fx/bad/not-json" -o "$tmp/out.db" ;;

@@ -10,7 +10,12 @@ ctaudit=$1 src=$2 case=$3
 export LC_ALL=C
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-org="$src/fixtures/example-org"
+# the example organization without its billing data (estimates only
+# apply where Cost Explorer data is absent)
+org="$tmp/org"
+cp -R "$src/fixtures/example-org" "$org"
+rm -f "$org"/organization/cost-and-usage*.json
+billed="$src/fixtures/example-org"
 
 fail() { echo "FAIL [$case]: $*"; echo "--- stderr:"; cat "$tmp/err" 2>/dev/null; exit 1; }
 has() { grep -Fq -- "$1" "$tmp/out" || fail "output lacks: $1"; }
@@ -104,6 +109,25 @@ volumes-bad)
     done
     run 2 report "$org" --events-per-month lots
     run 2 report "$org" --events-per-month -3
+    ;;
+billing)
+    # Cost Explorer data in the snapshot (fixtures/make_fixtures.py): used as
+    # billed, averaged over its months; estimates options do not override it
+    run 0 report "$billed"
+    has 'Charges beyond the free copy: $140.17/month (Cost Explorer: average of 3 month(s) to 2026-11-01)'
+    has 'Charges beyond the free copy: $82.50/month'
+    has '[unexplained-usage] Cost Explorer shows 62000 paid management events a month, but the snapshot shows 1 copy'
+    run 0 report "$billed" --events-per-month 1000000
+    has 'Charges beyond the free copy: $140.17/month (Cost Explorer'
+    grep -Fq 'billing data in the snapshot is used' "$tmp/err" || fail "no warning that the estimate is ignored"
+    run 0 report "$billed" --format json
+    python3 - "$tmp/out" <<'PY' || fail "JSON costs"
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = d["summary"]["costs"]
+assert c["basis"] == "billing" and c["billing_months"] == 3, c
+assert c["monthly_cost"] == 140.17 and c["currency"] == "USD", c
+PY
     ;;
 *) fail "unknown case" ;;
 esac

@@ -146,6 +146,29 @@ fail-on)
     # not comparable is never introduced nor resolved
     expect 0 "" "$ctaudit" diff "$fx/account-skipped/before" "$fx/account-skipped/after" --fail-on-introduced
     echo "ok [$mode]: --fail-on-introduced exits 3 only when a finding was introduced" ;;
+dollars)
+    # 1,000,000 management events a month: the member trail's copy in its
+    # two regions costs 2 x $20.00; stopping it saves all of it
+    expect 0 "" "$ctaudit" diff "$fx/member-stopped/before" "$fx/member-stopped/after" --events-per-month 1000000
+    grep -Fq '| Charges beyond the free copy per month (6 comparable region(s) with dollars) | $40.00 | $0.00 | -$40.00 |' "$tmp/out" ||
+        fail "dollar change missing"
+    grep -F 'Resolved: **warning** `organization-trail-overlap` in eu-west-1' "$tmp/out" | grep -Fq '(~$20.00/month, estimate)' ||
+        fail "finding figure missing"
+    expect 0 "" "$ctaudit" diff "$fx/member-stopped/before" "$fx/member-stopped/after" --events-per-month 1000000 --format json
+    python3 - "$tmp/out" <<'PY' || fail "JSON costs"
+import json, sys
+c = json.load(open(sys.argv[1]))["summary"]["costs"]
+assert c["basis_before"] == c["basis_after"] == "estimate", c
+assert c["monthly_before"] == 40.0 and c["monthly_after"] == 0.0, c
+PY
+    # a skipped account is not comparable: its dollars are not counted
+    expect 0 "" "$ctaudit" diff "$fx/account-skipped/before" "$fx/account-skipped/after" --events-per-month 1000000
+    grep -Fq '(4 comparable region(s) with dollars) | $40.00 | $40.00 | $0.00 |' "$tmp/out" || fail "not comparable dollars counted"
+    # without a basis: no amounts, and the way to get them
+    expect 0 "" "$ctaudit" diff "$fx/member-stopped/before" "$fx/member-stopped/after"
+    grep -Fq 'Dollars: neither snapshot has billing data' "$tmp/out" || fail "no-basis line"
+    ! grep -Fq '/month' "$tmp/out" || fail "amounts without a basis"
+    echo "ok [$mode]: dollar change from estimates, not comparable left out" ;;
 *)
     echo "unknown mode $mode"; exit 1 ;;
 esac

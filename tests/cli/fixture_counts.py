@@ -79,6 +79,19 @@ def main():
                  "trail_documents d USING (doc_id) WHERE d.snapshot_id = ?",
                  ids[os.path.join(src, "fixtures",
                                   "semantics/data-overlap")])[0] > 0),
+            ("example-org: Cost Explorer pages load from both files, 3 "
+             "months, every usage type placed in a region",
+             one("SELECT count(DISTINCT member) || '/' || count(DISTINCT "
+                 "period_start) || '/' || sum(region IS NULL) FROM cost_usage "
+                 "WHERE snapshot_id = ?",
+                 ids[os.path.join(src, "fixtures", "example-org")])[0]
+             == "2/3/0"),
+            ("example-org: USW2-PaidEventsRecorded is us-west-2 paid events",
+             one("SELECT count(*) FROM cost_usage WHERE snapshot_id = ? AND "
+                 "account_id = '888888888888' AND usage_type = "
+                 "'USW2-PaidEventsRecorded' AND region = 'us-west-2' AND "
+                 "usage_kind = 'paid_events' AND quantity > 0",
+                 ids[os.path.join(src, "fixtures", "example-org")])[0] == 3),
         ]
         for label, ok in checks:
             print(f"{'ok  ' if ok else 'FAIL'} {label}")

@@ -9,12 +9,25 @@
                                            (manifest, moto's random
                                            assumed-role ids and delivery
                                            clock ignored)
+  check_snapshot.py identical REF SNAP     every member byte for byte,
+                                           SHA256SUMS and manifest.json
+                                           included; only the manifest's
+                                           started_at/ended_at and moto's
+                                           clock in get-trail-status (and
+                                           the hashes that follow from it)
+                                           may differ. Names the member.
+  check_snapshot.py gaps REF SNAP [--region R] [--account A]
+                                           SNAP is REF without what lives in
+                                           region R / account A, plus error
+                                           members for exactly those, and
+                                           nothing else differs
   check_snapshot.py count SNAP OP          prints the number of members for OP
 """
 import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -192,6 +205,120 @@ def same(a, b):
     print("ok: %d members identical" % len(ma))
 
 
+# moto answers GetTrailStatus of a logging trail with "now" as the latest
+# delivery: the one thing that differs between two runs of the same seeded
+# organization. The values are masked in the raw bytes, so everything
+# around them (key order, spacing) is still compared byte for byte.
+MOTO_CLOCK = re.compile(
+    rb'("Latest(?:Delivery|Notification)\w*": )("[^"]*"|[0-9.]+)')
+TIMING = re.compile(rb'("(?:started_at|ended_at)": )"[^"]*"')
+
+
+def masked(name, data):
+    if name.endswith("/get-trail-status.json"):
+        return MOTO_CLOCK.sub(rb'\1"(moto clock)"', data)
+    return data
+
+
+def first_difference(a, b):
+    i = next((i for i in range(min(len(a), len(b))) if a[i] != b[i]),
+             min(len(a), len(b)))
+    return "byte %d: %r | %r" % (i, a[max(0, i - 40):i + 40],
+                                 b[max(0, i - 40):i + 40])
+
+
+def identical(ref, snap):
+    a, b = load(ref), load(snap)
+    if sorted(a) != sorted(b):
+        fail("member lists differ: only in %s: %s; only in %s: %s" % (
+            ref, sorted(set(a) - set(b)), snap, sorted(set(b) - set(a))))
+    clock = set()
+    for name in sorted(a):
+        if name in ("SHA256SUMS", "manifest.json"):
+            continue
+        if a[name] != b[name]:
+            if masked(name, a[name]) != masked(name, b[name]):
+                fail("member differs: %s: %s" % (
+                    name, first_difference(a[name], b[name])))
+            clock.add(name)
+
+    def sums(data):
+        out = []
+        for line in data.split(b"\n"):
+            h, _, name = line.partition(b"  ")
+            if name.decode() in clock:
+                h = b"(moto clock)"
+            out.append(h + b"  " + name)
+        return b"\n".join(out)
+    if sums(a["SHA256SUMS"]) != sums(b["SHA256SUMS"]):
+        fail("member differs: SHA256SUMS: %s" % first_difference(
+            a["SHA256SUMS"], b["SHA256SUMS"]))
+
+    def man(data):
+        data = TIMING.sub(rb'\1"(timing)"', data)
+        if clock:
+            data = re.sub(rb'("sha256": )"[0-9a-f]{64}"', rb'\1"(moto clock)"',
+                          data)
+        return data
+    if man(a["manifest.json"]) != man(b["manifest.json"]):
+        fail("member differs: manifest.json: %s" % first_difference(
+            man(a["manifest.json"]), man(b["manifest.json"])))
+    print("ok: %d members identical byte for byte (%d with moto's clock "
+          "masked, manifest timing masked)" % (len(a), len(clock)))
+
+
+def gaps(ref, snap, region, account):
+    """SNAP = REF minus region/account, plus their error members only."""
+    a, b = load(ref), load(snap)
+
+    def lost(name):
+        parts = name.split("/")
+        return parts[0] == "accounts" and (
+            parts[1] == account or (len(parts) > 3 and parts[2] == region))
+    want_gone = sorted(n for n in a if lost(n))
+    gone = sorted(set(a) - set(b))
+    if gone != want_gone:
+        fail("missing members: %s, expected: %s" % (gone, want_gone))
+    new = sorted(set(b) - set(a))
+    errs = []
+    for name in new:
+        parts = name.split("/")
+        if not lost(name) or not (name.endswith("/error.json") or
+                                  "/errors/" in name):
+            fail("unexpected member: %s" % name)
+        e = json.loads(b[name])
+        if e.get("Code") not in ("ServiceUnavailable",
+                                 "ServiceUnavailableException") or \
+                e.get("HttpStatus") not in (503, None):
+            fail("error member %s: %s" % (name, e))
+        errs.append(name)
+    if not errs:
+        fail("no error member recorded")
+    accounts = {n.split("/")[1] for n in a if n.startswith("accounts/")}
+    for acct in accounts - {account}:
+        if not any(n.startswith("accounts/%s/%s/errors/" % (acct, region))
+                   for n in errs):
+            fail("no error recorded for region %s of %s" % (region, acct))
+    if account and not any(n.startswith("accounts/%s/" % account)
+                           for n in errs):
+        fail("no error recorded for account %s" % account)
+    for name in sorted(set(a) & set(b)):
+        if name in ("SHA256SUMS", "manifest.json"):
+            continue
+        if masked(name, a[name]) != masked(name, b[name]):
+            fail("member differs: %s: %s" % (
+                name, first_difference(a[name], b[name])))
+    m = json.loads(b["manifest.json"])
+    if m["complete"] is not True or m["not_collected"]:
+        fail("manifest: complete %s, not_collected %s" % (
+            m["complete"], m["not_collected"]))
+    print("ok: %d error members, exactly for %s; %d members identical" % (
+        len(errs), " and ".join(x for x in (region, account) if x),
+        len(set(a) & set(b)) - 2))
+    for name in errs:
+        print("   " + name)
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "verify":
@@ -211,6 +338,17 @@ def main():
         expect(sys.argv[2], seed, regions, denied, caller)
     elif cmd == "same":
         same(sys.argv[2], sys.argv[3])
+    elif cmd == "identical":
+        identical(sys.argv[2], sys.argv[3])
+    elif cmd == "gaps":
+        args, region, account = sys.argv[4:], "", ""
+        while args:
+            if args[0] == "--region":
+                region = args[1]
+            elif args[0] == "--account":
+                account = args[1]
+            args = args[2:]
+        gaps(sys.argv[2], sys.argv[3], region, account)
     elif cmd == "count":
         print(sum(1 for k in load(sys.argv[2]) if sys.argv[3] in k))
     else:

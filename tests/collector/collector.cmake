@@ -1,6 +1,7 @@
 # ctcollect against moto_server (label collector). Each test prints a
 # visible SKIP and exits 77 when moto is not installed.
-set(_ct_collector_tests org faults cli providers refresh interrupt resume)
+set(_ct_collector_tests org faults cli providers refresh interrupt resume
+    costs soak secrets kill)
 foreach(_t IN LISTS _ct_collector_tests)
     add_test(NAME collector.${_t}
         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_${_t}.sh

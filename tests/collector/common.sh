@@ -1,6 +1,8 @@
 # Sourced by the collector tests: moto with the seeded organization and
 # authentication on, the auditor's keys in the environment, a work dir.
 #   usage: . common.sh CTCOLLECT [CTAUDIT]
+# SEED_EXTRA=N (set before sourcing) adds N members with trails in $REGIONS
+# (seed_org.py's extra accounts) for tests that want more calls.
 set -euo pipefail
 export LC_ALL=C
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,7 +22,10 @@ cleanup() {
 }
 moto_start
 trap cleanup EXIT
-python3 "$LIB/seed_org.py" "$MOTO_URL" "$WORK/seed.json"
+python3 "$LIB/seed_org.py" "$MOTO_URL" "$WORK/seed.json" \
+    ${SEED_EXTRA:+"$SEED_EXTRA" "$REGIONS"}
+# a test may seed more before authentication is on
+if declare -F seed_hook >/dev/null; then seed_hook; fi
 moto_enable_auth
 seed() { python3 -c "import json,sys; print(json.load(open('$WORK/seed.json'))$1)"; }
 MGMT=$(seed "['management']")
@@ -35,23 +40,14 @@ export AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK
 
 fail() { echo "FAIL: $*"; exit 1; }
 
-# Every file the test produced (snapshots unpacked) must be free of the keys
-# (inputs such as credential files live in $WORK/in).
+# Every file the test produced (snapshots opened: each member) must be free
+# of the keys, and of any marker of a signed request (tests/lib/
+# secrets_scan.py); inputs such as credential files live in $WORK/in. With
+# SECRETS_RECORD set (faultproxy.py --record), also of every signature,
+# session token and assumed-role key the proxy saw.
 secrets_scan() {
-    local dump=$WORK/.dump
-    mkdir -p "$dump"
-    for s in "$WORK"/*.tgz "$WORK"/*.tar* "$WORK"/*/; do
-        [ -e "$s" ] || continue
-        if [ -d "$s" ] && [ ! -e "$s/manifest.json" ]; then continue; fi
-        python3 -c "
-import sys; sys.path.insert(0, '$HERE')
-import check_snapshot as c
-m = c.load(sys.argv[1])
-open(sys.argv[2], 'wb').write(b'\n'.join(m.values()))" "$s" "$dump/$(basename "$s").txt" 2>/dev/null || true
-    done
-    if grep -rqF -e "$AK" -e "$SK" --exclude=seed.json --exclude-dir=in "$WORK"; then
-        grep -rlF -e "$AK" -e "$SK" --exclude=seed.json --exclude-dir=in "$WORK"
-        fail "access key id or secret found in the files above"
-    fi
-    echo "ok: no secret in $(find "$WORK" -type f | wc -l) files"
+    python3 "$LIB/secrets_scan.py" --literal "$AK" --literal "$SK" \
+        --exclude seed.json --exclude in \
+        ${SECRETS_RECORD:+--record "$SECRETS_RECORD"} "$WORK" ||
+        fail "secrets found (file!member: pattern above)"
 }

@@ -48,7 +48,10 @@ proxy_start --deny-assume "$INVITED" --throttle-pct 30 --error-pct 20 \
 cat "$WORK/faulty.err"
 faults=$(stats | jq_py 'd["faults"]')
 echo "proxy: $faults faults injected"
-[ "$faults" -gt 20 ] || fail "too few faults injected"
+# which requests fail follows from their bodies (moto's random account ids
+# included), and many bodies are alike: the count varies from run to run;
+# what matters is that faults happened and the snapshot is unchanged
+[ "$faults" -ge 8 ] || fail "too few faults injected ($faults)"
 grep -Eq ", [1-9][0-9]* retries" "$WORK/faulty.err" || fail "no retries"
 grep -q "warning: 1 errors recorded" "$WORK/faulty.err" || fail "warning"
 $CHECK verify "$WORK/faulty.tgz"

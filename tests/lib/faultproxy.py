@@ -11,6 +11,26 @@ Usage: faultproxy.py --target URL --port-file FILE [options]
   --error-pct N              N% of distinct requests get HTTP 500 first
   --fail-attempts K          how many first attempts fail (default 1)
   --latency-ms N             added latency per request (benchmarks)
+  --seed S                   soak mode: every attempt of every request draws
+                             its fate from sha256(S, request, attempt): the
+                             rates below and --throttle-pct/--error-pct then
+                             apply per attempt, not per distinct request
+  --drop-pct N               (soak) N% of attempts lose their connection:
+                             closed without an answer, reset, or the answer
+                             cut short after its headers
+  --latency-max-ms N         (soak) each attempt waits uniform 0..N ms first
+  --max-faults K             (soak) a request (same target, region and body)
+                             fails at most K times, then goes through
+                             (default 5: ctcollect makes 6 attempts)
+  --fail-region R[,R]        every request signed for region R gets HTTP 503
+                             ServiceUnavailable (a region that is down)
+  --fail-account A[,A]       every request made with credentials of account
+                             A (learnt from the AssumeRole answers the proxy
+                             forwards) gets HTTP 503 ServiceUnavailable
+  --record FILE              appends one JSON line per secret seen: request
+                             signatures, access key ids and session tokens,
+                             and the keys, secrets and tokens of forwarded
+                             AssumeRole answers (for secrets scans)
   --deny-op OP[,OP]          answer these operations with AccessDenied
                              (JSON AccessDeniedException, XML AccessDenied)
   --aws-insights             answer GetInsightSelectors for a trail without
@@ -21,13 +41,21 @@ The proxy speaks HTTP/1.1 with keep-alive to its clients (moto does not),
 so that connection reuse can be observed. GET /__proxy/stats answers
 {"requests", "connections", "faults", "ops": {"service:Op": n}}.
 Requests are decided by a digest of their body and target, so a retry of
-the same request succeeds after --fail-attempts failures.
+the same request succeeds after --fail-attempts failures. In soak mode
+(--seed) the fate of attempt n of a request depends only on the seed, the
+digest (which then includes the signing region and the account whose
+credentials signed it) and n, not on timing or order: a seed reproduces
+the same faults on the same calls. POST /__proxy/config with a JSON object of options (same
+names, underscores) changes them and forgets what was seen, so that
+runs with and without faults can share one proxy (and one endpoint URL).
 """
 import argparse
 import hashlib
 import http.client
 import json
 import re
+import socket
+import struct
 import threading
 import time
 import urllib.parse
@@ -36,7 +64,25 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 LOCK = threading.Lock()
 STATS = {"requests": 0, "connections": 0, "faults": 0, "ops": {}}
 SEEN = {}
+FAULTS = {}       # soak: digest -> faults so far
+ACCOUNT_OF = {}   # access key id -> account (from AssumeRole answers)
 ARGS = None
+
+
+def record(kind, value):
+    """Appends a secret the proxy saw to --record (JSON lines)."""
+    if not ARGS.record or not value:
+        return
+    with LOCK:
+        with open(ARGS.record, "a") as f:
+            f.write(json.dumps({"kind": kind, "value": value}) + "\n")
+
+
+def fate(digest, n):
+    """Soak mode: (u, v, w) uniform in [0, 1) for attempt n of a request."""
+    h = hashlib.sha256(b"%d:" % ARGS.seed + digest + b":%d" % n).digest()
+    u, v, w = struct.unpack(">III", h[:12])
+    return u / 2.0 ** 32, v / 2.0 ** 32, w / 2.0 ** 32
 
 
 def op_of(headers, body):
@@ -48,6 +94,13 @@ def op_of(headers, body):
         return service, target.rsplit(".", 1)[-1], {}
     form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
     return service, form.get("Action", ["?"])[0], form
+
+
+THROTTLE = {  # service -> (HTTP status, code) as AWS answers throttling
+    "cloudtrail": (400, "ThrottlingException"),
+    "organizations": (400, "TooManyRequestsException"),
+    "ec2": (503, "RequestLimitExceeded"),
+}
 
 
 def error_body(service, code, message):
@@ -73,6 +126,10 @@ class Server(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address):
         pass  # clients that go away (killed runs) are part of the tests
+
+
+class Dropped(Exception):
+    """The connection was dropped on purpose: stop serving it."""
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -102,6 +159,36 @@ class Handler(BaseHTTPRequestHandler):
         self._headers_buffer.append(body)
         self.flush_headers()
 
+    def handle_one_request(self):
+        try:
+            super().handle_one_request()
+        except Dropped:
+            self.close_connection = True
+
+    def drop(self, how, status=None, ctype=None, data=None):
+        """Loses the connection: 0 closes it unanswered, 1 resets it, 2
+        sends the headers and half of the answer, then closes."""
+        with LOCK:
+            STATS["faults"] += 1
+            STATS["drops"] = STATS.get("drops", 0) + 1
+        if how == 2 and data is not None:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[:len(data) // 2])
+            self.wfile.flush()
+        if how == 1:  # SO_LINGER 0: close() sends RST, not FIN
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+        else:
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.connection.close()
+        raise Dropped()
+
     def do_GET(self):
         if self.path == "/__proxy/stats":
             with LOCK:
@@ -113,10 +200,35 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else b""
+        if self.path == "/__proxy/config":
+            with LOCK:
+                for k, v in json.loads(body).items():
+                    if not hasattr(ARGS, k):
+                        return self.reply(400, "text/plain", b"bad option")
+                    setattr(ARGS, k, v)
+                SEEN.clear()
+                FAULTS.clear()
+                for k in ("requests", "faults", "drops", "throttles", "errors"):
+                    STATS[k] = 0
+                STATS["ops"] = {}
+            return self.reply(200, "application/json", b"{}")
         service, op, form = op_of(self.headers, body)
-        digest = hashlib.sha256(
-            (self.headers.get("X-Amz-Target", "") + service).encode() + body
-        ).digest()
+        auth = self.headers.get("Authorization", "")
+        m = re.search(r"Credential=([^/]+)/\d+/([^/]+)/", auth)
+        akid, region = (m.group(1), m.group(2)) if m else ("", "")
+        if ARGS.record:
+            sig = re.search(r"Signature=([0-9a-f]+)", auth)
+            record("signature", sig.group(1) if sig else "")
+            record("access_key_id", akid)
+            record("session_token",
+                   self.headers.get("X-Amz-Security-Token", ""))
+        scope = self.headers.get("X-Amz-Target", "") + service
+        if ARGS.seed is not None:
+            # the signing region and the account of the credentials (the
+            # caller's own keys: "caller"): each request has its own fates
+            with LOCK:
+                scope += ":%s:%s" % (region, ACCOUNT_OF.get(akid, "caller"))
+        digest = hashlib.sha256(scope.encode() + body).digest()
         with LOCK:
             STATS["requests"] += 1
             key = service + ":" + op
@@ -125,6 +237,22 @@ class Handler(BaseHTTPRequestHandler):
             SEEN[digest] = seen + 1
         if ARGS.latency_ms:
             time.sleep(ARGS.latency_ms / 1000.0)
+        if ARGS.seed is not None:
+            u, v, w = fate(digest, seen)
+            if ARGS.latency_max_ms:
+                time.sleep(w * ARGS.latency_max_ms / 1000.0)
+        down = (region and region in ARGS.fail_region.split(",")) or \
+            ACCOUNT_OF.get(akid, "-") in ARGS.fail_account.split(",")
+        if down:
+            with LOCK:
+                STATS["faults"] += 1
+            code = "ServiceUnavailableException" if service in (
+                "cloudtrail", "organizations") else "ServiceUnavailable"
+            ctype, b = error_body(service, code, "injected: region or "
+                                  "account down")
+            return self.reply(503, ctype, b)
+        if ARGS.seed is not None:
+            return self.soak(service, op, form, body, digest, u, v)
         if op == "AssumeRole" and ARGS.deny_assume:
             arn = form.get("RoleArn", [""])[0]
             if any(":%s:" % a in arn for a in ARGS.deny_assume.split(",")):
@@ -163,7 +291,45 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(500, ctype, b)
         self.forward(body, op)
 
-    def forward(self, body, op):
+    def soak(self, service, op, form, body, digest, u, v):
+        """One attempt in soak mode: u picks the fault, v its flavour."""
+        t = ARGS.throttle_pct / 100.0
+        e = t + ARGS.error_pct / 100.0
+        d = e + ARGS.drop_pct / 100.0
+        fault = u < d
+        if fault:
+            with LOCK:
+                fault = FAULTS.get(digest, 0) < ARGS.max_faults
+                if fault:
+                    FAULTS[digest] = FAULTS.get(digest, 0) + 1
+        if not fault:
+            return self.forward(body, op)
+        if u < t:
+            status, code = THROTTLE.get(service, (400, "Throttling"))
+            with LOCK:
+                STATS["faults"] += 1
+                STATS["throttles"] = STATS.get("throttles", 0) + 1
+            ctype, b = error_body(service, code, "Rate exceeded")
+            extra = [("x-amzn-RequestId", "fault-%s" % digest.hex()[:16])]
+            if ctype.startswith("application/x-amz-json"):
+                extra.append(("x-amzn-ErrorType", code + ":"))
+            return self.reply(status, ctype, b, extra)
+        if u < e:
+            status = 500 if v < 0.5 else 503
+            code = "InternalFailure" if status == 500 else (
+                "ServiceUnavailableException" if service in (
+                    "cloudtrail", "organizations") else "ServiceUnavailable")
+            with LOCK:
+                STATS["faults"] += 1
+                STATS["errors"] = STATS.get("errors", 0) + 1
+            ctype, b = error_body(service, code, "injected server error")
+            return self.reply(status, ctype, b)
+        how = int(v * 3)
+        if how == 2:
+            return self.forward(body, op, cut=True)
+        self.drop(how)
+
+    def forward(self, body, op, cut=False):
         u = urllib.parse.urlsplit(ARGS.target)
         conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
         headers = {k: v for k, v in self.headers.items()
@@ -181,6 +347,10 @@ class Handler(BaseHTTPRequestHandler):
                     "Trail %s does not have Insights enabled." % arn)
                 return self.reply(400, ctype, b)
             ctype = r.getheader("Content-Type", "application/octet-stream")
+            if cut:
+                return self.drop(2, r.status, ctype, data)
+            if op == "AssumeRole" and r.status == 200:
+                self.learn(body, data)
             self.reply(r.status, ctype, data, [
                 (k, v) for k, v in r.getheaders()
                 if k.lower() not in ("connection", "content-length",
@@ -188,6 +358,22 @@ class Handler(BaseHTTPRequestHandler):
                                      "keep-alive", "server", "date")])
         finally:
             conn.close()
+
+
+    def learn(self, body, data):
+        """Maps the access key of an AssumeRole answer to its account."""
+        arn = urllib.parse.parse_qs(body.decode()).get("RoleArn", [""])[0]
+        acct = arn.split(":")[4] if arn.count(":") >= 5 else ""
+        text = data.decode("utf-8", "replace")
+        vals = {}
+        for tag in ("AccessKeyId", "SecretAccessKey", "SessionToken"):
+            m = re.search(r"<%s>([^<]+)</%s>" % (tag, tag), text)
+            vals[tag] = m.group(1) if m else ""
+        with LOCK:
+            ACCOUNT_OF[vals["AccessKeyId"]] = acct
+        record("access_key_id", vals["AccessKeyId"])
+        record("secret_access_key", vals["SecretAccessKey"])
+        record("session_token", vals["SessionToken"])
 
 
 def main():
@@ -202,6 +388,13 @@ def main():
     p.add_argument("--latency-ms", type=int, default=0)
     p.add_argument("--aws-insights", action="store_true")
     p.add_argument("--deny-op", default="")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--drop-pct", type=int, default=0)
+    p.add_argument("--latency-max-ms", type=int, default=0)
+    p.add_argument("--max-faults", type=int, default=5)
+    p.add_argument("--fail-region", default="")
+    p.add_argument("--fail-account", default="")
+    p.add_argument("--record", default="")
     ARGS = p.parse_args()
     srv = Server(("127.0.0.1", 0), Handler)
     with open(ARGS.port_file + ".tmp", "w") as f:

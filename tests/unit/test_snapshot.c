@@ -26,8 +26,8 @@ static void test_snapshot_classify_every_kind(void **state)
     expect_kind("organization/describe-organization.json",
                 CT_MEMBER_ORG_DESCRIBE);
     expect_kind("organization/list-accounts.json", CT_MEMBER_ORG_ACCOUNTS);
-    expect_kind("organization/cost-and-usage-2026-10.json",
-                CT_MEMBER_ORG_COSTS);
+    expect_kind("organization/cost-and-usage.json", CT_MEMBER_ORG_COSTS);
+    expect_kind("organization/cost-and-usage.2.json", CT_MEMBER_ORG_COSTS);
     expect_kind("organization/errors/ListAccounts.json", CT_MEMBER_ORG_ERROR);
     expect_kind("accounts/111111111111/identity.json", CT_MEMBER_IDENTITY);
     expect_kind("accounts/111111111111/aliases.json", CT_MEMBER_ALIASES);
@@ -74,6 +74,71 @@ static void test_snapshot_classify_rejects_malformed(void **state)
     expect_kind("organization/errors/ListAccounts.000000000000.t.json",
                 CT_MEMBER_UNKNOWN);
     expect_kind("accounts/111111111111/identity.json/", CT_MEMBER_UNKNOWN);
+}
+
+static void expect_cost_page(const char *path, unsigned long page)
+{
+    struct ct_member_ref r;
+    ct_snapshot_classify(&r, path);
+    if (r.kind != CT_MEMBER_ORG_COSTS || r.page != page)
+        fail_msg("%s: kind %s page %lu, expected cost-and-usage page %lu",
+                 path, ct_member_kind_name(r.kind), r.page, page);
+}
+
+/* cost-and-usage.json is page 1, cost-and-usage.<k>.json page k (a
+ * positive decimal without leading zeros); nothing else is a cost member. */
+static void test_snapshot_cost_pages(void **state)
+{
+    (void)state;
+    expect_cost_page("organization/cost-and-usage.json", 1);
+    expect_cost_page("organization/cost-and-usage.1.json", 1);
+    expect_cost_page("organization/cost-and-usage.2.json", 2);
+    expect_cost_page("organization/cost-and-usage.10.json", 10);
+    expect_cost_page("organization/cost-and-usage.999999.json", 999999);
+    expect_kind("organization/cost-and-usage.0.json", CT_MEMBER_UNKNOWN);
+    expect_kind("organization/cost-and-usage.02.json", CT_MEMBER_UNKNOWN);
+    expect_kind("organization/cost-and-usage.1000000.json", CT_MEMBER_UNKNOWN);
+    expect_kind("organization/cost-and-usage.-2.json", CT_MEMBER_UNKNOWN);
+    expect_kind("organization/cost-and-usage.+2.json", CT_MEMBER_UNKNOWN);
+    expect_kind("organization/cost-and-usage.2a.json", CT_MEMBER_UNKNOWN);
+    expect_kind("organization/cost-and-usage..json", CT_MEMBER_UNKNOWN);
+    expect_kind("organization/cost-and-usage.2.json.bak", CT_MEMBER_UNKNOWN);
+    expect_kind("organization/cost-and-usage-2026-10.json", CT_MEMBER_UNKNOWN);
+    expect_kind("organization/cost-and-usage", CT_MEMBER_UNKNOWN);
+    expect_kind("organization/cost-and-usage.json/", CT_MEMBER_UNKNOWN);
+    expect_kind("organization/errors/cost-and-usage.json", CT_MEMBER_UNKNOWN);
+    expect_kind("cost-and-usage.json", CT_MEMBER_UNKNOWN);
+    expect_kind("accounts/111111111111/cost-and-usage.json",
+                CT_MEMBER_UNKNOWN);
+}
+
+/* Page 1 (and 0, unset) builds cost-and-usage.json, page k > 1
+ * cost-and-usage.<k>.json; both classify back to the same page. */
+static void test_snapshot_cost_page_paths(void **state)
+{
+    static const struct {
+        unsigned long page, back;
+        const char *path;
+    } cases[] = {{0, 1, "organization/cost-and-usage.json"},
+                 {1, 1, "organization/cost-and-usage.json"},
+                 {2, 2, "organization/cost-and-usage.2.json"},
+                 {37, 37, "organization/cost-and-usage.37.json"}};
+    struct ct_member_ref r;
+    char path[CT_MEMBER_PATH_MAX];
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(&r, 0, sizeof(r));
+        r.kind = CT_MEMBER_ORG_COSTS;
+        r.page = cases[i].page;
+        assert_int_equal(ct_snapshot_member_path(path, sizeof(path), &r,
+                                                 NULL),
+                         0);
+        assert_string_equal(path, cases[i].path);
+        expect_cost_page(path, cases[i].back);
+    }
+    r.page = CT_COST_PAGE_MAX + 1;
+    assert_int_equal(ct_snapshot_member_path(path, sizeof(path), &r, NULL),
+                     CT_EINVAL);
 }
 
 static void test_snapshot_error_name_with_dotted_trail(void **state)
@@ -164,6 +229,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_snapshot_classify_every_kind),
         cmocka_unit_test(test_snapshot_classify_rejects_malformed),
+        cmocka_unit_test(test_snapshot_cost_pages),
+        cmocka_unit_test(test_snapshot_cost_page_paths),
         cmocka_unit_test(test_snapshot_error_name_with_dotted_trail),
         cmocka_unit_test(test_snapshot_build_classify_roundtrip),
         cmocka_unit_test(test_snapshot_build_rejects_unsafe),
