@@ -526,7 +526,8 @@ int plan_render_json(FILE *f, const struct plan *p)
     json_object_set_new(root, "coverage_after", cov);
 
     int rc = json_dumpf(root, f,
-                        JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+                        JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENSURE_ASCII |
+                            JSON_REAL_PRECISION(12));
     fputc('\n', f);
     json_decref(root);
     return rc || ferror(f) ? -1 : 0;
