@@ -375,23 +375,27 @@ volumes = os.path.join(TMP, "volumes.csv")
 with open(volumes, "w") as f:
     f.write("account_id,region,management_events,data_events,network_events\n"
             ",,1000000,500000,200000\n")
-for opts in (["--events-per-month", "1000000"], ["--volumes", volumes]):
-    d = json.loads(run(CTAUDIT, "plan", snap, "--format", "json", *opts,
-                       env=env))
+for opts in ([], ["--events-per-month", "1000000"], ["--volumes", volumes]):
+    d = plan if not opts else json.loads(
+        run(CTAUDIT, "plan", snap, "--format", "json", *opts, env=env))
     sv = d["savings"]
-    if sv["basis"] != "estimate":
-        fail("%s: basis %r" % (opts[0], sv["basis"]))
+    name = opts[0] if opts else "no option"
+    # billing data in the snapshot wins over an estimate
+    if sv["basis"] is None and not opts:
+        continue
+    if sv["basis"] not in ("estimate", "billing"):
+        fail("%s: basis %r" % (name, sv["basis"]))
         continue
     steps_sum = sum(s["estimated_monthly_saving"] or 0 for s in d["steps"])
-    if abs(steps_sum - sv["total_monthly"]) > 1e-6:
+    if abs(steps_sum - sv["total_monthly"]) > 1e-6 * max(1, steps_sum):
         fail("%s: total %r is not the sum of the steps %r"
-             % (opts[0], sv["total_monthly"], steps_sum))
+             % (name, sv["total_monthly"], steps_sum))
     if sv["total_monthly"] > sv["paid_usage_monthly"] + 1e-6:
         fail("%s: the plan saves %r a month, more than the %r paid"
-             % (opts[0], sv["total_monthly"], sv["paid_usage_monthly"]))
+             % (name, sv["total_monthly"], sv["paid_usage_monthly"]))
     if any((s["estimated_monthly_saving"] or 0) < 0 for s in d["steps"]):
-        fail("%s: a negative saving" % opts[0])
-    if CASE == "never-stack" and opts[0] == "--volumes":
+        fail("%s: a negative saving" % name)
+    if CASE == "never-stack" and opts and opts[0] == "--volumes":
         got = {s["trail_name"]: s["estimated_monthly_saving"]
                for s in d["steps"]}
         # 1,000,000 management events at $2.00 per 100,000: $20 a copy;
