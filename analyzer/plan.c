@@ -1548,7 +1548,28 @@ static int try_candidate(struct ctx *c, const struct cand *x, int *kept,
         goto done;
     if (!t.found || !t.delivers)
         goto rollback;
-    if (x->kind == C_MGMT && (t.data == 1 || t.network == 1)) {
+    if (x->kind == C_MGMT && (t.data == 1 || t.network == 1) &&
+        t.insights == 1) {
+        /* Insights analyze the trail's own management events: without
+         * them they analyze nothing, and stopping loses the data events */
+        int paid = 0;
+        for (size_t i = 0; i < m0.n; i++)
+            paid |= (t.reads == 1 && m0.r[i].reads >= 2) ||
+                    (t.writes == 1 && m0.r[i].writes >= 2);
+        if (!paid)
+            goto rollback;
+        *reason = sqlite3_mprintf(
+            "it has Insights and data or network activity events: removing "
+            "its management events would leave its Insights nothing to "
+            "analyze, stopping it would lose the other events; choose by "
+            "hand");
+        *est = 1;
+        if (!*reason) {
+            rc = ct_error_set(c->err, CT_ENOMEM, "out of memory");
+            goto done;
+        }
+        goto rollback;
+    } else if (x->kind == C_MGMT && (t.data == 1 || t.network == 1)) {
         action = 1;
         rc = apply_remove_mgmt(c, &applied, x->arn);
     } else if (x->kind == C_DATA || x->kind == C_NETWORK) {

@@ -2,7 +2,8 @@
 # an organization trail, and its shell commands call a fake aws with
 # exactly the planned argv (tests/cli/plan_check.py); golden outputs for the
 # example organization (tests/cli/plan_golden.sh).
-set(CT_PLAN_CASES example-org cli-v2-dump raw-api org-trail hostile never-stack multi-account)
+set(CT_PLAN_CASES example-org cli-v2-dump raw-api org-trail hostile never-stack multi-account
+    insights-data)
 file(GLOB CT_PLAN_SEMANTICS LIST_DIRECTORIES true CONFIGURE_DEPENDS
      ${PROJECT_SOURCE_DIR}/fixtures/semantics/*)
 foreach(dir ${CT_PLAN_SEMANTICS})

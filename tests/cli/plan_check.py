@@ -177,7 +177,32 @@ def build_multi_account(path):
     write_tar(path, ms)
 
 
-if CASE == "multi-account":
+def build_insights_data(path):
+    """A single-region trail with data events and Insights under a
+    multi-region one: the multi-region copy cannot go (the last copy in
+    eu-west-1), and the other is never narrowed under its Insights: no
+    step, both explained."""
+    a = "111122223333"
+    ts = [trail("plain", a), trail("rich", a, multi=False, custom=True,
+                                  HasInsightSelectors=True)]
+    docs = {"rich": {
+        "get-event-selectors.json": {
+            "TrailARN": ts[1]["TrailARN"],
+            "EventSelectors": [{"ReadWriteType": "All",
+                                "IncludeManagementEvents": True,
+                                "DataResources": [{
+                                    "Type": "AWS::S3::Object",
+                                    "Values": ["arn:aws:s3:::b/"]}]}]},
+        "get-insight-selectors.json": {
+            "TrailARN": ts[1]["TrailARN"],
+            "InsightSelectors": [{"InsightType": "ApiCallRateInsight"}]}}}
+    write_tar(path, account_members(a, ["us-east-1", "eu-west-1"], ts, docs))
+
+
+if CASE == "insights-data":
+    snap = os.path.join(TMP, "insights-data.tar")
+    build_insights_data(snap)
+elif CASE == "multi-account":
     snap = os.path.join(TMP, "multi-account.tar")
     build_multi_account(snap)
 elif CASE == "hostile":
@@ -334,6 +359,13 @@ if CASE == "hostile":
     kept = [a for a in trails if a.endswith("/audit-main")]
     if any(s["trail_arn"] in kept for s in plan["steps"]):
         fail("audit-main (validation, KMS) should be kept")
+if CASE == "insights-data":
+    why = {n["trail_arn"].rsplit("/", 1)[1]: n["reason"]
+           for n in plan["not_planned"]}
+    if plan["steps"] or "Insights" not in why.get("rich", "") or \
+            "no copy" not in why.get("plain", ""):
+        fail("insights-data: steps %r, not planned %r"
+             % (plan["steps"], why))
 if CASE == "multi-account":
     got = [(s["account_id"], s["trail_name"]) for s in plan["steps"]]
     # every member trail goes (the organization trail stays), the larger
