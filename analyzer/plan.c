@@ -17,37 +17,13 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
 #include "analyzer/costs.h"
+#include "analyzer/plan_db.h"
 #include "analyzer/report.h"
 #include "analyzer/strmap.h"
-#include "core/embedded.h"
-
-extern const struct ct_embedded ct_schema_files[];
-extern const size_t ct_schema_files_count;
-
-/* Prepared statements kept for reuse, by SQL text pointer: compiling a
- * query over the views costs far more than running it. */
-struct stmt_cache {
-    const char *sql;
-    sqlite3_stmt *st;
-    int busy;
-};
-
-#define PLAN_STMT_CACHE 64
-
-struct ctx {
-    unsigned n_slices;
-    struct stmt_cache cache[PLAN_STMT_CACHE];
-    size_t n_cache;
-    sqlite3 *db;
-    struct plan *p;
-    long long s, pid;
-    struct ct_error *err;
-};
 
 /* ---- allocation owned by the plan --------------------------------------- */
 
@@ -112,425 +88,6 @@ static void *grow(void **items, size_t *n, size_t *cap, size_t elem)
     return slot;
 }
 
-/* ---- SQL helpers: named parameters :s :p :t :x :y -------------------------
- */
-
-static int q_prepare(struct ctx *c, sqlite3_stmt **out, const char *sql,
-                     const char *t, const char *x, const char *y)
-{
-    sqlite3_stmt *st = NULL;
-    for (size_t k = 0; k < c->n_cache && !st; k++)
-        if (c->cache[k].sql == sql && !c->cache[k].busy) {
-            st = c->cache[k].st;
-            c->cache[k].busy = 1;
-            sqlite3_reset(st);
-            sqlite3_clear_bindings(st);
-        }
-    if (!st) {
-        if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
-            return ct_error_set(c->err, CT_ESQL, "plan: %s",
-                                sqlite3_errmsg(c->db));
-        if (c->n_cache < PLAN_STMT_CACHE) {
-            c->cache[c->n_cache].sql = sql;
-            c->cache[c->n_cache].st = st;
-            c->cache[c->n_cache++].busy = 1;
-        }
-    }
-    int i;
-    if ((i = sqlite3_bind_parameter_index(st, ":s")))
-        sqlite3_bind_int64(st, i, c->s);
-    if ((i = sqlite3_bind_parameter_index(st, ":p")))
-        sqlite3_bind_int64(st, i, c->pid);
-    if ((i = sqlite3_bind_parameter_index(st, ":t")))
-        sqlite3_bind_text(st, i, t, -1, SQLITE_TRANSIENT);
-    if ((i = sqlite3_bind_parameter_index(st, ":x")))
-        sqlite3_bind_text(st, i, x, -1, SQLITE_TRANSIENT);
-    if ((i = sqlite3_bind_parameter_index(st, ":y")))
-        sqlite3_bind_text(st, i, y, -1, SQLITE_TRANSIENT);
-    *out = st;
-    return 0;
-}
-
-/* Gives back a statement of q_prepare (NULL is fine). */
-static void q_release(struct ctx *c, sqlite3_stmt *st)
-{
-    if (!st)
-        return;
-    for (size_t k = 0; k < c->n_cache; k++)
-        if (c->cache[k].st == st) {
-            sqlite3_reset(st);
-            c->cache[k].busy = 0;
-            return;
-        }
-    sqlite3_finalize(st);
-}
-
-static void q_cache_release(struct ctx *c)
-{
-    for (size_t k = 0; k < c->n_cache; k++)
-        sqlite3_finalize(c->cache[k].st);
-    c->n_cache = 0;
-}
-
-/* Runs one statement (no rows expected). */
-static int q_run(struct ctx *c, const char *sql, const char *t, const char *x,
-                 const char *y)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = q_prepare(c, &st, sql, t, x, y);
-    if (rc)
-        return rc;
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW)
-        ;
-    if (step != SQLITE_DONE)
-        rc = ct_error_set(c->err, CT_ESQL, "plan: %s", sqlite3_errmsg(c->db));
-    q_release(c, st);
-    return rc;
-}
-
-/* The first column of the first row as an integer (def when no row). */
-static int q_int(struct ctx *c, long long *out, long long def, const char *sql,
-                 const char *t, const char *x, const char *y)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = q_prepare(c, &st, sql, t, x, y);
-    if (rc)
-        return rc;
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        *out = sqlite3_column_type(st, 0) == SQLITE_NULL
-                   ? def
-                   : sqlite3_column_int64(st, 0);
-    else if (step == SQLITE_DONE)
-        *out = def;
-    else
-        rc = ct_error_set(c->err, CT_ESQL, "plan: %s", sqlite3_errmsg(c->db));
-    q_release(c, st);
-    return rc;
-}
-
-static int q_step_error(struct ctx *c, int step)
-{
-    if (step == SQLITE_DONE)
-        return 0;
-    return ct_error_set(c->err, CT_ESQL, "plan: %s", sqlite3_errmsg(c->db));
-}
-
-/* ---- the working database ------------------------------------------------ */
-
-/* The views of this build as TEMP views: unqualified names see
- * temp.pricing and temp.volume_estimates (costs_prepare) before the
- * stored tables, and the stored views are never used. */
-static int create_views(sqlite3 *db, struct ct_error *err)
-{
-    const char *views = NULL;
-    char *sql = NULL;
-    int rc = 0;
-    for (size_t i = 0; i < ct_schema_files_count; i++)
-        if (strcmp(ct_schema_files[i].name, "views.sql") == 0)
-            views = ct_schema_files[i].text;
-    if (!views)
-        return ct_error_set(err, CT_ESQL, "plan: views.sql is not embedded");
-    sqlite3_str *q = sqlite3_str_new(db);
-    const char *p = views, *hit;
-    while ((hit = strstr(p, "CREATE VIEW "))) {
-        sqlite3_str_appendf(q, "%.*sCREATE TEMP VIEW ", (int)(hit - p), p);
-        p = hit + strlen("CREATE VIEW ");
-    }
-    sqlite3_str_appendall(q, p);
-    sql = sqlite3_str_finish(q);
-    if (!sql)
-        return ct_error_set(err, CT_ENOMEM, "out of memory");
-    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        rc = ct_error_set(err, CT_ESQL, "plan: views: %s", sqlite3_errmsg(db));
-    sqlite3_free(sql);
-    return rc;
-}
-
-int plan_open_db(sqlite3 **out, sqlite3 *src, struct ct_error *err)
-{
-    sqlite3 *db = NULL;
-    sqlite3_backup *b = NULL;
-    sqlite3_stmt *st = NULL;
-    char *sql = NULL;
-    int rc = 0;
-    /* "": a private temporary database, spilled to an unlinked file; URI
-     * names allowed for ATTACH of the planned slices (memory databases) */
-    if (sqlite3_open_v2("", &db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                            SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
-                        NULL) != SQLITE_OK) {
-        rc = ct_error_set(err, CT_ESQL, "plan: cannot open a work database");
-        goto done;
-    }
-    b = sqlite3_backup_init(db, "main", src, "main");
-    if (!b || sqlite3_backup_step(b, -1) != SQLITE_DONE) {
-        rc = ct_error_set(err, CT_ESQL, "plan: cannot copy the database: %s",
-                          sqlite3_errmsg(db));
-        goto done;
-    }
-    sqlite3_backup_finish(b);
-    b = NULL;
-    /* the views of this build, not those stored in a database file */
-    if (sqlite3_exec(db,
-                     "PRAGMA temp_store = FILE; PRAGMA synchronous = OFF; "
-                     "PRAGMA cache_size = -262144; "
-                     "PRAGMA journal_mode = MEMORY",
-                     NULL, NULL, NULL) != SQLITE_OK) {
-        rc = ct_error_set(err, CT_ESQL, "plan: %s", sqlite3_errmsg(db));
-        goto done;
-    }
-    for (;;) {
-        if (sqlite3_prepare_v2(db,
-                               "SELECT name FROM sqlite_master WHERE "
-                               "type = 'view' ORDER BY name LIMIT 1",
-                               -1, &st, NULL) != SQLITE_OK) {
-            rc = ct_error_set(err, CT_ESQL, "plan: %s", sqlite3_errmsg(db));
-            goto done;
-        }
-        if (sqlite3_step(st) != SQLITE_ROW)
-            break;
-        sql = sqlite3_mprintf("DROP VIEW \"%w\"",
-                              (const char *)sqlite3_column_text(st, 0));
-        sqlite3_finalize(st);
-        st = NULL;
-        if (!sql) {
-            rc = ct_error_set(err, CT_ENOMEM, "out of memory");
-            goto done;
-        }
-        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-            rc = ct_error_set(err, CT_ESQL, "plan: %s", sqlite3_errmsg(db));
-            goto done;
-        }
-        sqlite3_free(sql);
-        sql = NULL;
-    }
-    if ((rc = create_views(db, err)))
-        goto done;
-    *out = db;
-    db = NULL;
-done:
-    if (b)
-        sqlite3_backup_finish(b);
-    sqlite3_finalize(st);
-    sqlite3_free(sql);
-    sqlite3_close(db);
-    return rc;
-}
-
-/*
- * Copies the rows of snapshot s into snapshot pid: tables with a
- * snapshot_id column by it, per-document tables through trail_documents
- * (doc ids shifted by off). With account, only a slice: that account's
- * rows, its own trails and the organization trails, which is everything
- * a step on one of its trails can change (steps never touch organization
- * trails). Column lists come from the schema itself, so new tables follow.
- */
-static int copy_snapshot(struct ctx *c, long long off, const char *account)
-{
-    sqlite3_stmt *tables = NULL, *cols = NULL, *ins = NULL;
-    sqlite3_str *q = NULL;
-    char *sql = NULL, *info = NULL;
-    int rc = 0, step;
-    if (sqlite3_prepare_v2(c->db,
-                           "SELECT name FROM sqlite_master WHERE type = "
-                           "'table' AND name NOT LIKE 'sqlite_%' "
-                           "AND name NOT LIKE 'plan_%' ORDER BY "
-                           "name = 'trail_documents' DESC, name",
-                           -1, &tables, NULL) != SQLITE_OK)
-        goto sql_error;
-    while ((step = sqlite3_step(tables)) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(tables, 0);
-        int has_snap = 0, has_doc = 0, has_acct = 0, n = 0;
-        info = sqlite3_mprintf("PRAGMA table_info(\"%w\")", name);
-        q = sqlite3_str_new(c->db);
-        if (!info)
-            goto oom;
-        if (sqlite3_prepare_v2(c->db, info, -1, &cols, NULL) != SQLITE_OK)
-            goto sql_error;
-        sqlite3_str_appendf(q, "INSERT INTO %s.\"%w\" SELECT ",
-                            account ? "slice" : "main", name);
-        while (sqlite3_step(cols) == SQLITE_ROW) {
-            const char *col = (const char *)sqlite3_column_text(cols, 1);
-            if (n++)
-                sqlite3_str_appendall(q, ", ");
-            if (strcmp(col, "snapshot_id") == 0) {
-                has_snap = 1;
-                sqlite3_str_appendall(q, ":p");
-            } else if (strcmp(col, "doc_id") == 0) {
-                has_doc = 1;
-                sqlite3_str_appendall(q, "doc_id + :off");
-            } else {
-                has_acct |= strcmp(col, "account_id") == 0;
-                sqlite3_str_appendf(q, "\"%w\"", col);
-            }
-        }
-        sqlite3_finalize(cols);
-        cols = NULL;
-        sqlite3_free(info);
-        info = NULL;
-        /* a slice: the account's rows, its trails and every organization
-         * trail (all that can cover it) */
-        const char *slice_trails =
-            account ? " AND trail_arn IN (SELECT trail_arn FROM trails "
-                      "WHERE snapshot_id = :s AND (owner_account_id = :a "
-                      "OR is_organization_trail = 1))"
-                    : "";
-        if (strcmp(name, "trail_documents") == 0)
-            sqlite3_str_appendf(q, " FROM main.\"%w\" WHERE snapshot_id = :s%s",
-                                name, slice_trails);
-        else if (has_doc)
-            sqlite3_str_appendf(
-                q,
-                " FROM main.\"%w\" WHERE doc_id IN (SELECT doc_id "
-                "FROM trail_documents WHERE snapshot_id = "
-                ":s%s)",
-                name, slice_trails);
-        else if (account && strcmp(name, "trails") == 0)
-            sqlite3_str_appendf(q,
-                                " FROM main.\"%w\" WHERE snapshot_id = :s AND "
-                                "(owner_account_id = :a OR "
-                                "is_organization_trail = 1)",
-                                name);
-        else if (account && has_acct)
-            sqlite3_str_appendf(q,
-                                " FROM main.\"%w\" WHERE snapshot_id = :s AND "
-                                "(account_id = :a OR account_id IS NULL)",
-                                name);
-        else
-            sqlite3_str_appendf(q, " FROM main.\"%w\" WHERE snapshot_id = :s",
-                                name);
-        sql = sqlite3_str_finish(q);
-        q = NULL;
-        if (!sql)
-            goto oom;
-        if (!has_snap && !has_doc) {
-            sqlite3_free(sql);
-            sql = NULL;
-            continue;
-        }
-        if (sqlite3_prepare_v2(c->db, sql, -1, &ins, NULL) != SQLITE_OK)
-            goto sql_error;
-        sqlite3_bind_int64(ins, sqlite3_bind_parameter_index(ins, ":p"),
-                           c->pid);
-        sqlite3_bind_int64(ins, sqlite3_bind_parameter_index(ins, ":s"), c->s);
-        if (has_doc)
-            sqlite3_bind_int64(ins, sqlite3_bind_parameter_index(ins, ":off"),
-                               off);
-        if (account)
-            sqlite3_bind_text(ins, sqlite3_bind_parameter_index(ins, ":a"),
-                              account, -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(ins) != SQLITE_DONE)
-            goto sql_error;
-        sqlite3_finalize(ins);
-        ins = NULL;
-        sqlite3_free(sql);
-        sql = NULL;
-    }
-    if (step != SQLITE_DONE)
-        goto sql_error;
-    goto done;
-oom:
-    rc = ct_error_set(c->err, CT_ENOMEM, "out of memory");
-    goto done;
-sql_error:
-    rc = ct_error_set(c->err, CT_ESQL, "plan: copying the snapshot: %s",
-                      sqlite3_errmsg(c->db));
-done:
-    sqlite3_finalize(tables);
-    sqlite3_finalize(cols);
-    sqlite3_finalize(ins);
-    sqlite3_free(sqlite3_str_finish(q));
-    sqlite3_free(sql);
-    sqlite3_free(info);
-    return rc;
-}
-
-/* ---- trail state ----------------------------------------------------------
- */
-
-struct tstate {
-    char name[512], owner[32], home[64], logging[16], selectors[16];
-    int found, org, multi, delivers, reads, writes, data, network, insights;
-};
-
-static int trail_state(struct ctx *c, struct tstate *out, long long snap,
-                       const char *arn)
-{
-#define TRAIL_STATE_COLUMNS                                                    \
-    "SELECT name, owner_account_id, home_region, is_organization_trail, "      \
-    "is_multi_region, logging, selectors, delivers, "                          \
-    "coalesce(mgmt_reads, -1), coalesce(mgmt_writes, -1), "                    \
-    "coalesce(has_data, -1), coalesce(has_network, -1), "                      \
-    "coalesce(has_insights, -1) "
-    static const char sql[] = TRAIL_STATE_COLUMNS
-        "FROM v_trails WHERE snapshot_id = :n AND trail_arn = :t";
-    /* the snapshot's trails are computed once (plan_s_trails) */
-    static const char sql_s[] = TRAIL_STATE_COLUMNS
-        "FROM plan_s_trails WHERE :n IS NOT NULL AND trail_arn = :t";
-    sqlite3_stmt *st = NULL;
-    int rc = q_prepare(c, &st, snap == c->s ? sql_s : sql, arn, NULL, NULL);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":n"), snap);
-    memset(out, 0, sizeof(*out));
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        out->found = 1;
-        snprintf(out->name, sizeof(out->name), "%s",
-                 (const char *)sqlite3_column_text(st, 0));
-        snprintf(out->owner, sizeof(out->owner), "%s",
-                 (const char *)sqlite3_column_text(st, 1));
-        snprintf(out->home, sizeof(out->home), "%s",
-                 (const char *)sqlite3_column_text(st, 2));
-        out->org = sqlite3_column_int(st, 3);
-        out->multi = sqlite3_column_int(st, 4);
-        snprintf(out->logging, sizeof(out->logging), "%s",
-                 (const char *)sqlite3_column_text(st, 5));
-        snprintf(out->selectors, sizeof(out->selectors), "%s",
-                 (const char *)sqlite3_column_text(st, 6));
-        out->delivers = sqlite3_column_int(st, 7);
-        out->reads = sqlite3_column_int(st, 8);
-        out->writes = sqlite3_column_int(st, 9);
-        out->data = sqlite3_column_int(st, 10);
-        out->network = sqlite3_column_int(st, 11);
-        out->insights = sqlite3_column_int(st, 12);
-        step = SQLITE_DONE;
-    }
-    rc = q_step_error(c, step);
-    q_release(c, st);
-    return rc;
-}
-
-/* Comma-separated list of the first column's values (NULL: none). */
-static int q_list(struct ctx *c, char **out, const char *sql, const char *t,
-                  const char *x)
-{
-    sqlite3_stmt *st = NULL;
-    sqlite3_str *s = sqlite3_str_new(c->db);
-    int rc = q_prepare(c, &st, sql, t, x, NULL), n = 0, step;
-    if (rc)
-        goto done;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *v = (const char *)sqlite3_column_text(st, 0);
-        sqlite3_str_appendf(s, "%s%s", n++ ? ", " : "", v ? v : "");
-    }
-    rc = q_step_error(c, step);
-done:
-    q_release(c, st);
-    {
-        char *r = sqlite3_str_finish(s);
-        if (!rc && n) {
-            *out = r;
-        } else {
-            *out = NULL;
-            sqlite3_free(r);
-        }
-    }
-    return rc;
-}
-
 /* ---- candidates ------------------------------------------------------------
  */
 
@@ -564,9 +121,9 @@ static void cand_list_release(struct cand_list *l)
     free(l->items);
 }
 
-static int cand_add(struct ctx *c, struct cand_list *l, enum cand_kind kind,
-                    const char *arn, const char *account, const char *rtype,
-                    const char *keeper)
+static int cand_add(struct plan_ctx *c, struct cand_list *l,
+                    enum cand_kind kind, const char *arn, const char *account,
+                    const char *rtype, const char *keeper)
 {
     for (size_t i = 0; i < l->n; i++)
         if (l->items[i].kind == kind && strcmp(l->items[i].arn, arn) == 0 &&
@@ -585,7 +142,7 @@ static int cand_add(struct ctx *c, struct cand_list *l, enum cand_kind kind,
     return 0;
 }
 
-static int add_skip(struct ctx *c, const char *arn, const char *account,
+static int add_skip(struct plan_ctx *c, const char *arn, const char *account,
                     const char *reason)
 {
     struct plan *p = c->p;
@@ -669,11 +226,11 @@ static const char sql_covers[] =
     "     AND ck.trail_arn = :t AND ck.account_id = cd.account_id "
     "     AND ck.region = cd.region))";
 
-static int covers(struct ctx *c, int *out, const char *keeper, const char *drop,
-                  const char *category, const char *rtype)
+static int covers(struct plan_ctx *c, int *out, const char *keeper,
+                  const char *drop, const char *category, const char *rtype)
 {
     sqlite3_stmt *st = NULL;
-    int rc = q_prepare(c, &st, sql_covers, keeper, category, rtype);
+    int rc = plan_db_prepare(c, &st, sql_covers, keeper, category, rtype);
     if (rc)
         return rc;
     sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":u"), drop, -1,
@@ -683,13 +240,13 @@ static int covers(struct ctx *c, int *out, const char *keeper, const char *drop,
         *out = sqlite3_column_int(st, 0);
         step = SQLITE_DONE;
     }
-    rc = q_step_error(c, step);
-    q_release(c, st);
+    rc = plan_db_step_error(c, step);
+    plan_db_release(c, st);
     return rc;
 }
 
 /* Why a trail gets no step (NULL: it may get one). */
-static const char *no_step_reason(const struct tstate *t)
+static const char *no_step_reason(const struct plan_trail *t)
 {
     if (t->org)
         return "organization trail: kept as the copy of record (member "
@@ -704,16 +261,16 @@ static const char *no_step_reason(const struct tstate *t)
     return NULL;
 }
 
-static int collect_candidates(struct ctx *c, struct cand_list *out)
+static int collect_candidates(struct plan_ctx *c, struct cand_list *out)
 {
     sqlite3_stmt *st = NULL;
-    struct tstate ta, tb;
+    struct plan_trail ta, tb;
     int rc, step;
-    if ((rc = q_prepare(c, &st, sql_mgmt_candidates, NULL, NULL, NULL)))
+    if ((rc = plan_db_prepare(c, &st, sql_mgmt_candidates, NULL, NULL, NULL)))
         return rc;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *arn = (const char *)sqlite3_column_text(st, 0);
-        if ((rc = trail_state(c, &ta, c->s, arn)))
+        if ((rc = plan_db_trail(c, &ta, c->s, arn)))
             goto done;
         const char *why = no_step_reason(&ta);
         rc = why ? add_skip(c, arn, ta.owner, why)
@@ -721,10 +278,10 @@ static int collect_candidates(struct ctx *c, struct cand_list *out)
         if (rc)
             goto done;
     }
-    if ((rc = q_step_error(c, step)))
+    if ((rc = plan_db_step_error(c, step)))
         goto done;
-    q_release(c, st);
-    if ((rc = q_prepare(c, &st, sql_unknown_selectors, NULL, NULL, NULL)))
+    plan_db_release(c, st);
+    if ((rc = plan_db_prepare(c, &st, sql_unknown_selectors, NULL, NULL, NULL)))
         return rc;
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
         if ((rc = add_skip(c, (const char *)sqlite3_column_text(st, 0),
@@ -733,10 +290,10 @@ static int collect_candidates(struct ctx *c, struct cand_list *out)
                            "get-event-selectors.json): its copies are not "
                            "counted and no step is suggested for it")))
             goto done;
-    if ((rc = q_step_error(c, step)))
+    if ((rc = plan_db_step_error(c, step)))
         goto done;
-    q_release(c, st);
-    if ((rc = q_prepare(c, &st, sql_overlaps, NULL, NULL, NULL)))
+    plan_db_release(c, st);
+    if ((rc = plan_db_prepare(c, &st, sql_overlaps, NULL, NULL, NULL)))
         return rc;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *a = (const char *)sqlite3_column_text(st, 0);
@@ -744,8 +301,8 @@ static int collect_candidates(struct ctx *c, struct cand_list *out)
         const char *cat = (const char *)sqlite3_column_text(st, 2);
         const char *type = (const char *)sqlite3_column_text(st, 3);
         int a_keeps = 0, b_keeps = 0;
-        if ((rc = trail_state(c, &ta, c->s, a)) ||
-            (rc = trail_state(c, &tb, c->s, b)) ||
+        if ((rc = plan_db_trail(c, &ta, c->s, a)) ||
+            (rc = plan_db_trail(c, &tb, c->s, b)) ||
             (rc = covers(c, &a_keeps, a, b, cat, type)) ||
             (rc = covers(c, &b_keeps, b, a, cat, type)))
             goto done;
@@ -753,7 +310,7 @@ static int collect_candidates(struct ctx *c, struct cand_list *out)
          * organization trail; between equals, the single-region one, then
          * the larger ARN */
         const char *drop = NULL, *keep = NULL;
-        const struct tstate *td = NULL;
+        const struct plan_trail *td = NULL;
         if (a_keeps && !tb.org &&
             (!b_keeps || ta.org || tb.multi <= ta.multi)) {
             drop = b, keep = a, td = &tb;
@@ -778,165 +335,9 @@ static int collect_candidates(struct ctx *c, struct cand_list *out)
         if (rc)
             goto done;
     }
-    rc = q_step_error(c, step);
+    rc = plan_db_step_error(c, step);
 done:
-    q_release(c, st);
-    return rc;
-}
-
-/* ---- applying a step to the planned state ------------------------------- */
-
-static int es_doc(struct ctx *c, long long *out, const char *arn)
-{
-    return q_int(c, out, -1,
-                 "SELECT doc_id FROM v_trail_documents WHERE snapshot_id = :p "
-                 "AND trail_arn = :t AND kind = 'event_selectors'",
-                 arn, NULL, NULL);
-}
-
-static int apply_stop(struct ctx *c, const char *arn)
-{
-    return q_run(c,
-                 "UPDATE trail_status SET is_logging = 0 "
-                 "WHERE snapshot_id = :p AND trail_arn = :t",
-                 arn, NULL, NULL);
-}
-
-/* Deletes the advanced selectors of doc :t... selected by cond_sql (a
- * SELECT of selector_index values, parameters :d :x :y). */
-static int delete_advanced(struct ctx *c, long long doc, const char *cond,
-                           const char *x, const char *y)
-{
-    char *sql = sqlite3_mprintf(
-        "DELETE FROM advanced_field_selectors WHERE doc_id = :d "
-        "AND selector_index IN (%s);"
-        "DELETE FROM advanced_event_selectors WHERE doc_id = :d "
-        "AND NOT EXISTS (SELECT 1 FROM advanced_field_selectors f "
-        "WHERE f.doc_id = :d "
-        "AND f.selector_index = advanced_event_selectors.selector_index)",
-        cond);
-    const char *tail = sql;
-    int rc = 0;
-    if (!sql)
-        return ct_error_set(c->err, CT_ENOMEM, "out of memory");
-    while (!rc && tail && *tail) {
-        sqlite3_stmt *st = NULL;
-        const char *next = NULL;
-        if (sqlite3_prepare_v2(c->db, tail, -1, &st, &next) != SQLITE_OK) {
-            rc = ct_error_set(c->err, CT_ESQL, "plan: %s",
-                              sqlite3_errmsg(c->db));
-            break;
-        }
-        tail = next;
-        if (!st)
-            continue;
-        int i;
-        if ((i = sqlite3_bind_parameter_index(st, ":d")))
-            sqlite3_bind_int64(st, i, doc);
-        if ((i = sqlite3_bind_parameter_index(st, ":x")))
-            sqlite3_bind_text(st, i, x, -1, SQLITE_TRANSIENT);
-        if ((i = sqlite3_bind_parameter_index(st, ":y")))
-            sqlite3_bind_text(st, i, y, -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = ct_error_set(c->err, CT_ESQL, "plan: %s",
-                              sqlite3_errmsg(c->db));
-        sqlite3_finalize(st);
-    }
-    sqlite3_free(sql);
-    return rc;
-}
-
-/* Basic selectors of doc :d that capture nothing any more are removed. */
-static int drop_empty_basic(struct ctx *c, long long doc)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = q_prepare(c, &st,
-                       "DELETE FROM event_selectors WHERE doc_id = :d "
-                       "AND include_management_events = 0 "
-                       "AND NOT EXISTS (SELECT 1 FROM data_resources r "
-                       "WHERE r.doc_id = :d "
-                       "AND r.selector_index = event_selectors.selector_index)",
-                       NULL, NULL, NULL);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":d"), doc);
-    rc = q_step_error(c, sqlite3_step(st));
-    q_release(c, st);
-    return rc;
-}
-
-static int run_doc(struct ctx *c, const char *sql, long long doc, const char *x)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = q_prepare(c, &st, sql, NULL, x, NULL);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":d"), doc);
-    rc = q_step_error(c, sqlite3_step(st));
-    q_release(c, st);
-    return rc;
-}
-
-/* Management events off, everything else of the selectors as it was.
- * *applied is 0 when the trail has no selector document (implied). */
-static int apply_remove_mgmt(struct ctx *c, int *applied, const char *arn)
-{
-    long long doc;
-    int rc = es_doc(c, &doc, arn);
-    *applied = 0;
-    if (rc || doc < 0)
-        return rc;
-    /* basic: IncludeManagementEvents false (exclusions mean nothing then) */
-    if ((rc = run_doc(c,
-                      "UPDATE event_selectors SET include_management_events "
-                      "= 0 WHERE doc_id = :d",
-                      doc, NULL)) ||
-        (rc = run_doc(c,
-                      "DELETE FROM event_selector_excluded_sources "
-                      "WHERE doc_id = :d",
-                      doc, NULL)) ||
-        (rc = drop_empty_basic(c, doc)))
-        return rc;
-    /* advanced: the selectors of eventCategory Management go */
-    rc = delete_advanced(c, doc,
-                         "SELECT selector_index FROM advanced_field_selectors "
-                         "WHERE doc_id = :d AND field = 'eventCategory' "
-                         "AND operator = 'Equals' AND value = 'Management'",
-                         NULL, NULL);
-    *applied = rc == 0;
-    return rc;
-}
-
-/* The scopes of category/type go: basic DataResources of that type,
- * advanced selectors of that category (and resources.type). */
-static int apply_remove_scope(struct ctx *c, int *applied, const char *arn,
-                              const char *category, const char *rtype)
-{
-    long long doc;
-    int rc = es_doc(c, &doc, arn);
-    *applied = 0;
-    if (rc || doc < 0)
-        return rc;
-    if (strcmp(category, "Data") == 0 &&
-        ((rc = run_doc(c,
-                       "DELETE FROM data_resources WHERE doc_id = :d "
-                       "AND type = :x",
-                       doc, rtype)) ||
-         (rc = drop_empty_basic(c, doc))))
-        return rc;
-    rc = delete_advanced(
-        c, doc,
-        "SELECT a.selector_index FROM advanced_event_selectors a "
-        "WHERE a.doc_id = :d AND EXISTS (SELECT 1 FROM "
-        "advanced_field_selectors f WHERE f.doc_id = :d "
-        "AND f.selector_index = a.selector_index AND f.field = "
-        "'eventCategory' AND f.operator = 'Equals' AND f.value = :x) "
-        "AND (:x = 'NetworkActivity' OR EXISTS (SELECT 1 FROM "
-        "advanced_field_selectors f WHERE f.doc_id = :d "
-        "AND f.selector_index = a.selector_index AND f.field = "
-        "'resources.type' AND f.operator = 'Equals' AND f.value = :y))",
-        category, rtype);
-    *applied = rc == 0;
+    plan_db_release(c, st);
     return rc;
 }
 
@@ -962,7 +363,7 @@ static void measure_release(struct measure *m)
     memset(m, 0, sizeof(*m));
 }
 
-static int measure(struct ctx *c, struct measure *m, const char *arn,
+static int measure(struct plan_ctx *c, struct measure *m, const char *arn,
                    const char *account)
 {
     static const char sql[] =
@@ -974,10 +375,10 @@ static int measure(struct ctx *c, struct measure *m, const char *arn,
         " AND (:x IS NULL OR m.account_id = :x) "
         "ORDER BY m.account_id, m.region";
     sqlite3_stmt *st = NULL;
-    struct tstate t;
+    struct plan_trail t;
     int rc, step;
     memset(m, 0, sizeof(*m));
-    if ((rc = q_prepare(c, &st, sql, arn, account, NULL)))
+    if ((rc = plan_db_prepare(c, &st, sql, arn, account, NULL)))
         return rc;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         struct region_copies *x =
@@ -993,24 +394,25 @@ static int measure(struct ctx *c, struct measure *m, const char *arn,
         x->reads = sqlite3_column_int(st, 2);
         x->writes = sqlite3_column_int(st, 3);
     }
-    if ((rc = q_step_error(c, step)) || (rc = trail_state(c, &t, c->pid, arn)))
+    if ((rc = plan_db_step_error(c, step)) ||
+        (rc = plan_db_trail(c, &t, c->pid, arn)))
         goto done;
     m->delivers = t.delivers;
     m->network = t.delivers && t.network == 1;
     if (t.delivers &&
-        ((rc = q_list(c, &m->data,
-                      "SELECT DISTINCT resource_type FROM v_trail_scopes "
-                      "WHERE snapshot_id = :p AND trail_arn = :t "
-                      "AND category = 'Data' ORDER BY 1",
-                      arn, NULL)) ||
-         (rc = q_list(c, &m->insights,
-                      "SELECT insight_type FROM v_trail_insights "
-                      "WHERE snapshot_id = :p AND trail_arn = :t "
-                      "ORDER BY 1",
-                      arn, NULL))))
+        ((rc = plan_db_list(c, &m->data,
+                            "SELECT DISTINCT resource_type FROM v_trail_scopes "
+                            "WHERE snapshot_id = :p AND trail_arn = :t "
+                            "AND category = 'Data' ORDER BY 1",
+                            arn, NULL)) ||
+         (rc = plan_db_list(c, &m->insights,
+                            "SELECT insight_type FROM v_trail_insights "
+                            "WHERE snapshot_id = :p AND trail_arn = :t "
+                            "ORDER BY 1",
+                            arn, NULL))))
         goto done;
 done:
-    q_release(c, st);
+    plan_db_release(c, st);
     return rc;
 }
 
@@ -1054,159 +456,6 @@ static char *list_minus(const char *a, const char *b, int *oom)
  * copy of global service events, or the last copy that captures every
  * event source (the others skip some).
  */
-/* Per (account, region) of snapshot :n (and account :a when
- * SQL_STATE_ACCOUNT is used): read and write copies, global service event
- * copies, and whether a copy captures every event source. */
-#define SQL_STATE(T_WHERE, M_WHERE)                                            \
-    "WITH t AS MATERIALIZED ("                                                 \
-    " SELECT trail_arn, mgmt_reads, mgmt_writes, excluded_sources"             \
-    " FROM v_trails WHERE snapshot_id = :n AND delivers" T_WHERE "),"          \
-    "m AS MATERIALIZED ("                                                      \
-    " SELECT account_id, region, read_copies, write_copies"                    \
-    " FROM v_region_mgmt WHERE snapshot_id = :n" M_WHERE "),"                  \
-    "g AS MATERIALIZED ("                                                      \
-    " SELECT account_id, region, read_copies, write_copies"                    \
-    " FROM v_global_events WHERE snapshot_id = :n" M_WHERE "),"                \
-    "f AS ("                                                                   \
-    " SELECT c.account_id, c.region,"                                          \
-    "  max(t.mgmt_reads = 1 AND t.excluded_sources IS NULL) AS fr,"            \
-    "  max(t.mgmt_writes = 1 AND t.excluded_sources IS NULL) AS fw"            \
-    " FROM v_coverage c JOIN t ON t.trail_arn = c.trail_arn"                   \
-    " WHERE c.snapshot_id = :n" M_WHERE " GROUP BY c.account_id, c.region)"    \
-    "SELECT m.account_id, m.region, m.read_copies AS reads,"                   \
-    " m.write_copies AS writes, coalesce(g.read_copies, 0) AS g_reads,"        \
-    " coalesce(g.write_copies, 0) AS g_writes, coalesce(f.fr, 0) AS fr,"       \
-    " coalesce(f.fw, 0) AS fw "                                                \
-    "FROM m LEFT JOIN g ON g.account_id = m.account_id"                        \
-    " AND g.region = m.region "                                                \
-    "LEFT JOIN f ON f.account_id = m.account_id AND f.region = m.region"
-
-static const char sql_state_all[] = SQL_STATE("", "");
-/* a step on an account's own trail changes that account only */
-static const char sql_state_account[] =
-    SQL_STATE(" AND trail_arn IN (SELECT trail_arn FROM v_coverage"
-              " WHERE snapshot_id = :n AND account_id = :a)",
-              " AND account_id = :a");
-
-/*
- * The first copy the planned state lost against the snapshot, as a
- * sentence into *out (sqlite3_malloc'ed), or NULL when nothing was lost:
- * the last read or write copy of management events of a region, the last
- * copy of global service events, or the last copy that captures every
- * event source (the others skip some).
- */
-/*
- * The first copy the planned state lost against the snapshot (its state
- * is kept in plan_base), as a sentence into *out (sqlite3_malloc'ed), or
- * NULL when nothing was lost: the last read or write copy of management
- * events of a region, the last copy of global service events, or the last
- * copy that captures every event source (the others skip some).
- */
-static const char sql_lost[] =
-    "SELECT a.account_id, a.region, CASE"
-    " WHEN a.reads = 0 AND b.reads > 0 THEN 'read management events'"
-    " WHEN a.writes = 0 AND b.writes > 0 THEN 'write management events'"
-    " WHEN (a.g_reads = 0 AND b.g_reads > 0)"
-    "   OR (a.g_writes = 0 AND b.g_writes > 0)"
-    "   THEN 'global service events'"
-    " ELSE 'management events of every event source' END "
-    "FROM plan_now a JOIN plan_base b ON b.account_id = a.account_id"
-    " AND b.region = a.region "
-    "WHERE (a.reads = 0 AND b.reads > 0) OR (a.writes = 0 AND b.writes > 0)"
-    " OR (a.g_reads = 0 AND b.g_reads > 0)"
-    " OR (a.g_writes = 0 AND b.g_writes > 0)"
-    " OR (b.fr AND NOT a.fr) OR (b.fw AND NOT a.fw) "
-    "ORDER BY 1, 2, 3";
-
-/* Writes the state of snapshot n into TEMP table name: created when
- * create is set, else refilled (no schema change: the cached statements
- * stay compiled). */
-static int save_state(struct ctx *c, const char *name, long long n, int create,
-                      const char *account)
-{
-    char *sql =
-        create ? sqlite3_mprintf("CREATE TEMP TABLE \"%w\" AS %s", name,
-                                 sql_state_all)
-               : sqlite3_mprintf("DELETE FROM temp.\"%w\";"
-                                 "INSERT INTO temp.\"%w\" %s",
-                                 name, name,
-                                 account ? sql_state_account : sql_state_all);
-    const char *tail = sql;
-    int rc = 0;
-    if (!sql)
-        return ct_error_set(c->err, CT_ENOMEM, "out of memory");
-    while (!rc && tail && *tail) {
-        sqlite3_stmt *st = NULL;
-        const char *next = NULL;
-        if (sqlite3_prepare_v2(c->db, tail, -1, &st, &next) != SQLITE_OK) {
-            rc = ct_error_set(c->err, CT_ESQL, "plan: %s",
-                              sqlite3_errmsg(c->db));
-            break;
-        }
-        tail = next;
-        if (!st)
-            continue;
-        int i = sqlite3_bind_parameter_index(st, ":n");
-        if (i)
-            sqlite3_bind_int64(st, i, n);
-        if ((i = sqlite3_bind_parameter_index(st, ":a")))
-            sqlite3_bind_text(st, i, account, -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = ct_error_set(c->err, CT_ESQL, "plan: %s",
-                              sqlite3_errmsg(c->db));
-        sqlite3_finalize(st);
-    }
-    sqlite3_free(sql);
-    return rc;
-}
-
-static int lost_copy(struct ctx *c, char **out, const char *account)
-{
-    sqlite3_stmt *st = NULL;
-    int rc, n = 0, step;
-    char *first = NULL;
-    *out = NULL;
-    if ((rc = save_state(c, "plan_now", c->pid, 0, account)) ||
-        (rc = q_prepare(c, &st, sql_lost, NULL, NULL, NULL)))
-        return rc;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (!n++)
-            first = sqlite3_mprintf(
-                "it would leave no copy of %s in account %s, %s",
-                (const char *)sqlite3_column_text(st, 2),
-                (const char *)sqlite3_column_text(st, 0),
-                (const char *)sqlite3_column_text(st, 1));
-    }
-    rc = q_step_error(c, step);
-    if (!rc && n > 1) {
-        char *more = sqlite3_mprintf("%s (and %d more)", first, n - 1);
-        sqlite3_free(first);
-        first = more;
-    }
-    if (!rc && n && !first)
-        rc = ct_error_set(c->err, CT_ENOMEM, "out of memory");
-    q_release(c, st);
-    if (rc)
-        sqlite3_free(first);
-    else
-        *out = first;
-    return rc;
-}
-
-/* Own multi-region trails of an account that satisfy AWS Config's
- * multi-region-cloudtrail-enabled and CIS "CloudTrail enabled in all
- * regions": logging, reads and writes, no excluded sources. */
-static int compliant_trails(struct ctx *c, long long *out, const char *acct)
-{
-    return q_int(c, out, 0,
-                 "SELECT count(*) FROM v_trails WHERE snapshot_id = :p "
-                 "AND owner_account_id = :t AND is_organization_trail = 0 "
-                 "AND is_multi_region = 1 AND logging = 'yes' "
-                 "AND mgmt_reads = 1 AND mgmt_writes = 1 "
-                 "AND excluded_sources IS NULL",
-                 acct, NULL, NULL);
-}
-
 /* ---- building steps ------------------------------------------------------ */
 
 static const char *action_name(int action)
@@ -1221,159 +470,6 @@ static const char *action_name(int action)
     default:
         return "remove-network-activity-events";
     }
-}
-
-/* Builds the event selectors JSON of trail arn in P from the tables. */
-static int selectors_json(struct ctx *c, char **out, int *advanced,
-                          const char *arn)
-{
-    sqlite3_stmt *sel = NULL, *sub = NULL;
-    json_t *root = json_array();
-    long long doc, n_adv;
-    int rc, step;
-    *out = NULL;
-    if (!root)
-        return ct_error_set(c->err, CT_ENOMEM, "out of memory");
-    if ((rc = es_doc(c, &doc, arn)))
-        goto done;
-    char dbuf[32];
-    snprintf(dbuf, sizeof(dbuf), "%lld", doc);
-    if ((rc = q_int(c, &n_adv, 0,
-                    "SELECT count(*) FROM advanced_event_selectors "
-                    "WHERE doc_id = CAST(:x AS INTEGER)",
-                    NULL, dbuf, NULL)))
-        goto done;
-    *advanced = n_adv > 0;
-    if (*advanced) {
-        if ((rc = q_prepare(c, &sel,
-                            "SELECT selector_index, name FROM "
-                            "advanced_event_selectors WHERE doc_id = "
-                            "CAST(:x AS INTEGER) ORDER BY selector_index",
-                            NULL, dbuf, NULL)))
-            goto done;
-        while ((step = sqlite3_step(sel)) == SQLITE_ROW) {
-            json_t *o = json_object(), *fields = json_array();
-            json_t *cur = NULL;
-            char idx[32];
-            snprintf(idx, sizeof(idx), "%d", sqlite3_column_int(sel, 0));
-            json_array_append_new(root, o);
-            if (sqlite3_column_type(sel, 1) != SQLITE_NULL)
-                json_object_set_new(
-                    o, "Name",
-                    json_string((const char *)sqlite3_column_text(sel, 1)));
-            json_object_set_new(o, "FieldSelectors", fields);
-            if ((rc = q_prepare(c, &sub,
-                                "SELECT field, operator, value FROM "
-                                "advanced_field_selectors WHERE doc_id = "
-                                "CAST(:x AS INTEGER) AND selector_index = "
-                                "CAST(:y AS INTEGER) "
-                                "ORDER BY field, operator, value",
-                                NULL, dbuf, idx)))
-                goto done;
-            const char *last_field = NULL;
-            while ((step = sqlite3_step(sub)) == SQLITE_ROW) {
-                const char *f = (const char *)sqlite3_column_text(sub, 0);
-                const char *op = (const char *)sqlite3_column_text(sub, 1);
-                const char *v = (const char *)sqlite3_column_text(sub, 2);
-                if (!cur || strcmp(last_field, f) != 0) {
-                    cur = json_object();
-                    json_object_set_new(cur, "Field", json_string(f));
-                    json_array_append_new(fields, cur);
-                }
-                last_field = json_string_value(json_object_get(cur, "Field"));
-                json_t *vals = json_object_get(cur, op);
-                if (!vals) {
-                    vals = json_array();
-                    json_object_set_new(cur, op, vals);
-                }
-                json_array_append_new(vals, json_string(v));
-            }
-            if ((rc = q_step_error(c, step)))
-                goto done;
-            q_release(c, sub);
-            sub = NULL;
-        }
-    } else {
-        if ((rc = q_prepare(c, &sel,
-                            "SELECT selector_index, read_write_type, "
-                            "include_management_events FROM event_selectors "
-                            "WHERE doc_id = CAST(:x AS INTEGER) "
-                            "ORDER BY selector_index",
-                            NULL, dbuf, NULL)))
-            goto done;
-        while ((step = sqlite3_step(sel)) == SQLITE_ROW) {
-            json_t *o = json_object(), *res = json_array();
-            char idx[32];
-            snprintf(idx, sizeof(idx), "%d", sqlite3_column_int(sel, 0));
-            json_array_append_new(root, o);
-            if (sqlite3_column_type(sel, 1) != SQLITE_NULL)
-                json_object_set_new(
-                    o, "ReadWriteType",
-                    json_string((const char *)sqlite3_column_text(sel, 1)));
-            if (sqlite3_column_type(sel, 2) != SQLITE_NULL)
-                json_object_set_new(o, "IncludeManagementEvents",
-                                    json_boolean(sqlite3_column_int(sel, 2)));
-            json_object_set_new(o, "DataResources", res);
-            if ((rc = q_prepare(c, &sub,
-                                "SELECT resource_index, type, value FROM "
-                                "data_resources WHERE doc_id = "
-                                "CAST(:x AS INTEGER) AND selector_index = "
-                                "CAST(:y AS INTEGER) "
-                                "ORDER BY resource_index, value",
-                                NULL, dbuf, idx)))
-                goto done;
-            json_t *cur = NULL;
-            int last = -1;
-            while ((step = sqlite3_step(sub)) == SQLITE_ROW) {
-                int ri = sqlite3_column_int(sub, 0);
-                if (!cur || ri != last) {
-                    cur = json_object();
-                    json_object_set_new(
-                        cur, "Type",
-                        json_string((const char *)sqlite3_column_text(sub, 1)));
-                    json_object_set_new(cur, "Values", json_array());
-                    json_array_append_new(res, cur);
-                    last = ri;
-                }
-                json_array_append_new(
-                    json_object_get(cur, "Values"),
-                    json_string((const char *)sqlite3_column_text(sub, 2)));
-            }
-            if ((rc = q_step_error(c, step)))
-                goto done;
-            q_release(c, sub);
-            sub = NULL;
-            if ((rc = q_prepare(c, &sub,
-                                "SELECT event_source FROM "
-                                "event_selector_excluded_sources WHERE doc_id "
-                                "= CAST(:x AS INTEGER) AND selector_index = "
-                                "CAST(:y AS INTEGER) ORDER BY event_source",
-                                NULL, dbuf, idx)))
-                goto done;
-            json_t *ex = json_array();
-            while ((step = sqlite3_step(sub)) == SQLITE_ROW)
-                json_array_append_new(
-                    ex, json_string((const char *)sqlite3_column_text(sub, 0)));
-            if (json_array_size(ex))
-                json_object_set_new(o, "ExcludeManagementEventSources", ex);
-            else
-                json_decref(ex);
-            if ((rc = q_step_error(c, step)))
-                goto done;
-            q_release(c, sub);
-            sub = NULL;
-        }
-    }
-    if ((rc = q_step_error(c, step)))
-        goto done;
-    *out = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
-    if (!*out)
-        rc = ct_error_set(c->err, CT_ENOMEM, "out of memory");
-done:
-    q_release(c, sel);
-    q_release(c, sub);
-    json_decref(root);
-    return rc;
 }
 
 static int set_command(struct plan *p, struct plan_command *cmd,
@@ -1391,7 +487,7 @@ static int set_command(struct plan *p, struct plan_command *cmd,
 
 /* Findings of the snapshot that the step addresses: same trail, a rule
  * about what the step changed, in a region where it changed. */
-static int step_findings(struct ctx *c, struct plan_step *s,
+static int step_findings(struct plan_ctx *c, struct plan_step *s,
                          const struct finding_list *before)
 {
     size_t cap = 0;
@@ -1465,7 +561,7 @@ static int step_findings(struct ctx *c, struct plan_step *s,
  * save the trail's share when the trail stops delivering all of them
  * there. Parts without a basis make saving_unknown.
  */
-static int effect_saving(struct ctx *c, struct plan_effect *e,
+static int effect_saving(struct plan_ctx *c, struct plan_effect *e,
                          const struct region_copies *r0,
                          const struct region_copies *r1, const char *arn,
                          int data_left, int insights_left)
@@ -1481,7 +577,7 @@ static int effect_saving(struct ctx *c, struct plan_effect *e,
     int paid0 = (r0->reads > r0->writes ? r0->reads : r0->writes) - 1;
     int paid1 = (r1->reads > r1->writes ? r1->reads : r1->writes) - 1;
     int copies = (paid0 > 0 ? paid0 : 0) - (paid1 > 0 ? paid1 : 0);
-    int rc = q_prepare(c, &st, sql, arn, e->account_id, e->region), step;
+    int rc = plan_db_prepare(c, &st, sql, arn, e->account_id, e->region), step;
     double sum = 0;
     int known = 0, unknown = 0;
     if (rc)
@@ -1513,8 +609,8 @@ static int effect_saving(struct ctx *c, struct plan_effect *e,
         unknown = copies > 0 || e->data_types || e->network || e->insights;
         step = SQLITE_DONE;
     }
-    rc = q_step_error(c, step);
-    q_release(c, st);
+    rc = plan_db_step_error(c, step);
+    plan_db_release(c, st);
     e->saving = sum;
     e->saving_known = known;
     e->saving_unknown = unknown;
@@ -1527,12 +623,12 @@ static int effect_saving(struct ctx *c, struct plan_effect *e,
  * *reason is set (sqlite3_malloc'ed) when a last copy would be lost. When
  * step is not NULL and the step is kept, it is filled in.
  */
-static int try_candidate(struct ctx *c, const struct cand *x, int *kept,
+static int try_candidate(struct plan_ctx *c, const struct cand *x, int *kept,
                          long *est, char **reason, struct plan_step *step,
                          const struct finding_list *before)
 {
     struct measure m0, m1;
-    struct tstate t;
+    struct plan_trail t;
     char *json = NULL, *data_removed = NULL, *ins_removed = NULL;
     int rc, applied = 0, action = 0, advanced = 0, oom = 0;
     long long comp0 = 0, comp1 = 0;
@@ -1541,10 +637,10 @@ static int try_candidate(struct ctx *c, const struct cand *x, int *kept,
     *kept = 0;
     *est = 0;
     *reason = NULL;
-    if ((rc = q_run(c, "SAVEPOINT plan_step", NULL, NULL, NULL)) ||
-        (rc = trail_state(c, &t, c->pid, x->arn)) ||
+    if ((rc = plan_db_run(c, "SAVEPOINT plan_step", NULL, NULL, NULL)) ||
+        (rc = plan_db_trail(c, &t, c->pid, x->arn)) ||
         (rc = measure(c, &m0, x->arn, t.org ? NULL : t.owner)) ||
-        (rc = compliant_trails(c, &comp0, t.owner)))
+        (rc = plan_db_compliant_trails(c, &comp0, t.owner)))
         goto done;
     if (!t.found || !t.delivers)
         goto rollback;
@@ -1571,35 +667,36 @@ static int try_candidate(struct ctx *c, const struct cand *x, int *kept,
         goto rollback;
     } else if (x->kind == C_MGMT && (t.data == 1 || t.network == 1)) {
         action = 1;
-        rc = apply_remove_mgmt(c, &applied, x->arn);
+        rc = plan_db_remove_mgmt(c, &applied, x->arn);
     } else if (x->kind == C_DATA || x->kind == C_NETWORK) {
         action = x->kind == C_DATA ? 2 : 3;
-        rc = apply_remove_scope(c, &applied, x->arn,
-                                x->kind == C_DATA ? "Data" : "NetworkActivity",
-                                x->rtype);
+        rc = plan_db_remove_scope(
+            c, &applied, x->arn, x->kind == C_DATA ? "Data" : "NetworkActivity",
+            x->rtype);
     }
     if (rc)
         goto done;
     if (applied) {
-        struct tstate after;
-        if ((rc = trail_state(c, &after, c->pid, x->arn)))
+        struct plan_trail after;
+        if ((rc = plan_db_trail(c, &after, c->pid, x->arn)))
             goto done;
         /* nothing left to capture: stopping is the same and reversible */
         if (after.reads == 0 && after.writes == 0 && after.data == 0 &&
             after.network == 0) {
-            if ((rc = q_run(c, "ROLLBACK TO plan_step", NULL, NULL, NULL)))
+            if ((rc =
+                     plan_db_run(c, "ROLLBACK TO plan_step", NULL, NULL, NULL)))
                 goto done;
             applied = 0;
         }
     }
     if (!applied) {
         action = 0;
-        if ((rc = apply_stop(c, x->arn)))
+        if ((rc = plan_db_stop(c, x->arn)))
             goto done;
     }
     if ((rc = measure(c, &m1, x->arn, t.org ? NULL : t.owner)) ||
-        (rc = lost_copy(c, reason, t.org ? NULL : t.owner)) ||
-        (rc = compliant_trails(c, &comp1, t.owner)))
+        (rc = plan_db_lost_copy(c, reason, t.org ? NULL : t.owner)) ||
+        (rc = plan_db_compliant_trails(c, &comp1, t.owner)))
         goto done;
     data_removed = list_minus(m0.data, m1.data, &oom);
     ins_removed = list_minus(m0.insights, m1.insights, &oom);
@@ -1685,7 +782,7 @@ static int try_candidate(struct ctx *c, const struct cand *x, int *kept,
                 set_command(p, &step->alternative, d, 6))
                 oom = 1;
         } else {
-            if ((rc = selectors_json(c, &json, &advanced, x->arn)))
+            if ((rc = plan_db_selectors_json(c, &json, &advanced, x->arn)))
                 goto done;
             const char *a[] = {"cloudtrail",
                                "put-event-selectors",
@@ -1729,11 +826,11 @@ static int try_candidate(struct ctx *c, const struct cand *x, int *kept,
         if ((rc = step_findings(c, step, before)))
             goto done;
     }
-    rc = q_run(c, "RELEASE plan_step", NULL, NULL, NULL);
+    rc = plan_db_run(c, "RELEASE plan_step", NULL, NULL, NULL);
     goto done;
 rollback:
-    if (!(rc = q_run(c, "ROLLBACK TO plan_step", NULL, NULL, NULL)))
-        rc = q_run(c, "RELEASE plan_step", NULL, NULL, NULL);
+    if (!(rc = plan_db_run(c, "ROLLBACK TO plan_step", NULL, NULL, NULL)))
+        rc = plan_db_run(c, "RELEASE plan_step", NULL, NULL, NULL);
 done:
     measure_release(&m0);
     measure_release(&m1);
@@ -1767,33 +864,33 @@ static int cmp_cand(const void *pa, const void *pb)
 
 /* The snapshot's costs, fixed before any step: what a copy, a trail's
  * data, network and Insights cost there, and the paid usage in total. */
-static int cost_tables(struct ctx *c)
+static int cost_tables(struct plan_ctx *c)
 {
     struct plan *p = c->p;
     struct cost_basis b;
     sqlite3_stmt *st = NULL;
     int rc, oom = 0;
-    if ((rc = q_run(c,
-                    "CREATE TEMP TABLE plan_region_costs AS "
-                    "SELECT account_id, region, basis, currency, "
-                    "mgmt_copy_monthly, paid_mgmt_monthly, data_monthly, "
-                    "network_monthly, insights_monthly "
-                    "FROM v_region_costs WHERE snapshot_id = :s",
-                    NULL, NULL, NULL)) ||
-        (rc = q_run(c,
-                    "CREATE TEMP TABLE plan_trail_costs AS "
-                    "SELECT account_id, region, trail_arn, data_monthly, "
-                    "network_monthly, insights_monthly "
-                    "FROM v_trail_region_costs WHERE snapshot_id = :s",
-                    NULL, NULL, NULL)) ||
-        (rc = q_run(c,
-                    "CREATE INDEX temp.plan_region_costs_key "
-                    "ON plan_region_costs (account_id, region)",
-                    NULL, NULL, NULL)) ||
-        (rc = q_run(c,
-                    "CREATE INDEX temp.plan_trail_costs_key "
-                    "ON plan_trail_costs (account_id, region, trail_arn)",
-                    NULL, NULL, NULL)) ||
+    if ((rc = plan_db_run(c,
+                          "CREATE TEMP TABLE plan_region_costs AS "
+                          "SELECT account_id, region, basis, currency, "
+                          "mgmt_copy_monthly, paid_mgmt_monthly, data_monthly, "
+                          "network_monthly, insights_monthly "
+                          "FROM v_region_costs WHERE snapshot_id = :s",
+                          NULL, NULL, NULL)) ||
+        (rc = plan_db_run(c,
+                          "CREATE TEMP TABLE plan_trail_costs AS "
+                          "SELECT account_id, region, trail_arn, data_monthly, "
+                          "network_monthly, insights_monthly "
+                          "FROM v_trail_region_costs WHERE snapshot_id = :s",
+                          NULL, NULL, NULL)) ||
+        (rc = plan_db_run(c,
+                          "CREATE INDEX temp.plan_region_costs_key "
+                          "ON plan_region_costs (account_id, region)",
+                          NULL, NULL, NULL)) ||
+        (rc = plan_db_run(c,
+                          "CREATE INDEX temp.plan_trail_costs_key "
+                          "ON plan_trail_costs (account_id, region, trail_arn)",
+                          NULL, NULL, NULL)) ||
         (rc = costs_basis(&b, c->db, c->s, c->err)))
         return rc;
     if (!b.kind[0])
@@ -1803,23 +900,23 @@ static int cost_tables(struct ctx *c)
     if (oom)
         return ct_error_set(c->err, CT_ENOMEM, "out of memory");
     /* what is paid beyond the free copy: no plan can save more */
-    if ((rc = q_prepare(c, &st,
-                        "SELECT sum(coalesce(paid_mgmt_monthly, 0) "
-                        "+ coalesce(data_monthly, 0) "
-                        "+ coalesce(network_monthly, 0) "
-                        "+ coalesce(insights_monthly, 0)) "
-                        "FROM plan_region_costs WHERE basis IS NOT NULL",
-                        NULL, NULL, NULL)))
+    if ((rc = plan_db_prepare(c, &st,
+                              "SELECT sum(coalesce(paid_mgmt_monthly, 0) "
+                              "+ coalesce(data_monthly, 0) "
+                              "+ coalesce(network_monthly, 0) "
+                              "+ coalesce(insights_monthly, 0)) "
+                              "FROM plan_region_costs WHERE basis IS NOT NULL",
+                              NULL, NULL, NULL)))
         return rc;
     if (sqlite3_step(st) == SQLITE_ROW)
         p->paid_usage = sqlite3_column_double(st, 0);
-    q_release(c, st);
+    plan_db_release(c, st);
     return 0;
 }
 
 /* The gaps of the planned slice of account (snapshot c->pid), each
  * compared with the snapshot's: preexisting when the same gap was there. */
-static int slice_gaps(struct ctx *c, const struct rule_set *rules,
+static int slice_gaps(struct plan_ctx *c, const struct rule_set *rules,
                       const struct finding_list *before, size_t *cap)
 {
     struct finding_list after = FINDING_LIST_INIT;
@@ -1890,100 +987,7 @@ static int cmp_step(const void *pa, const void *pb)
     return cmp_cand(x, y);
 }
 
-/*
- * Opens account's planned slice: a private memory database holding its
- * rows, its own trails and the organization trails (snapshot pid), the
- * snapshot's baseline, costs and trail states for that account, and this
- * build's views. Every view then reads one account, not the organization.
- * *out is owned (sqlite3_close).
- */
-static int open_slice(struct ctx *c, sqlite3 **out, const char *account)
-{
-    static const char *const copies[] = {
-        "CREATE TABLE slice.plan_base AS SELECT * FROM temp.plan_base "
-        "WHERE account_id = :t",
-        "CREATE TABLE slice.plan_region_costs AS SELECT * FROM "
-        "temp.plan_region_costs WHERE account_id = :t",
-        "CREATE TABLE slice.plan_trail_costs AS SELECT * FROM "
-        "temp.plan_trail_costs WHERE account_id = :t",
-        "CREATE TABLE slice.plan_s_trails AS SELECT * FROM "
-        "temp.plan_s_trails WHERE owner_account_id = :t "
-        "OR is_organization_trail = 1",
-    };
-    static const char indexes[] =
-        "CREATE INDEX plan_base_key ON plan_base (account_id, region);"
-        "CREATE INDEX plan_region_costs_key ON plan_region_costs "
-        "(account_id, region);"
-        "CREATE INDEX plan_trail_costs_key ON plan_trail_costs "
-        "(account_id, region, trail_arn);"
-        "CREATE INDEX plan_s_trails_arn ON plan_s_trails (trail_arn);"
-        "PRAGMA synchronous = OFF; PRAGMA journal_mode = MEMORY";
-    sqlite3 *sc = NULL;
-    sqlite3_stmt *st = NULL;
-    char *uri =
-        sqlite3_mprintf("file:ctaudit-plan-%ld-%u?mode=memory&cache=shared",
-                        (long)getpid(), c->n_slices++);
-    int rc = 0, attached = 0;
-    if (!uri)
-        return ct_error_set(c->err, CT_ENOMEM, "out of memory");
-    if (sqlite3_open_v2(uri, &sc,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                            SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK) {
-        rc = ct_error_set(c->err, CT_ESQL, "plan: cannot open a slice: %s",
-                          sc ? sqlite3_errmsg(sc) : "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < ct_schema_files_count; i++)
-        if (strcmp(ct_schema_files[i].name, "views.sql") != 0 &&
-            sqlite3_exec(sc, ct_schema_files[i].text, NULL, NULL, NULL) !=
-                SQLITE_OK) {
-            rc = ct_error_set(c->err, CT_ESQL, "plan: slice schema: %s",
-                              sqlite3_errmsg(sc));
-            goto done;
-        }
-    /* the slice's copy of pricing.sql rows: the costs come from the
-     * snapshot's tables, computed before any step */
-    if ((rc = q_prepare(c, &st, "ATTACH :t AS slice", uri, NULL, NULL)))
-        goto done;
-    rc = q_step_error(c, sqlite3_step(st));
-    q_release(c, st);
-    st = NULL;
-    if (rc)
-        goto done;
-    attached = 1;
-    if ((rc = copy_snapshot(c, 0, account)))
-        goto done;
-    for (size_t i = 0; i < sizeof(copies) / sizeof(copies[0]); i++) {
-        if ((rc = q_prepare(c, &st, copies[i], account, NULL, NULL)))
-            goto done;
-        rc = q_step_error(c, sqlite3_step(st));
-        q_release(c, st);
-        st = NULL;
-        if (rc)
-            goto done;
-    }
-    if (sqlite3_exec(sc, indexes, NULL, NULL, NULL) != SQLITE_OK) {
-        rc = ct_error_set(c->err, CT_ESQL, "plan: %s", sqlite3_errmsg(sc));
-        goto done;
-    }
-    rc = create_views(sc, c->err);
-done:
-    if (attached) {
-        int rc2 = q_run(c, "DETACH slice", NULL, NULL, NULL);
-        if (!rc)
-            rc = rc2;
-    }
-    sqlite3_free(uri);
-    if (rc) {
-        sqlite3_close(sc);
-        return rc;
-    }
-    *out = sc;
-    return 0;
-}
-
-static int plan_slice(struct ctx *c, const struct rule_set *rules,
+static int plan_slice(struct plan_ctx *c, const struct rule_set *rules,
                       struct cand *cands, size_t n,
                       const struct finding_list *before, size_t *cap_steps,
                       size_t *cap_gaps, int *touched);
@@ -1993,7 +997,7 @@ static int plan_slice(struct ctx *c, const struct rule_set *rules,
  * slice of the snapshot: estimates, orders, applies in order, lists what
  * is unsafe, and computes the slice's gaps.
  */
-static int plan_account(struct ctx *c, const struct rule_set *rules,
+static int plan_account(struct plan_ctx *c, const struct rule_set *rules,
                         struct cand *cands, size_t n,
                         const struct finding_list *before, size_t *cap_steps,
                         size_t *cap_gaps, int *touched)
@@ -2001,53 +1005,54 @@ static int plan_account(struct ctx *c, const struct rule_set *rules,
     sqlite3 *main_db = c->db, *sc = NULL;
     int rc;
     *touched = 0;
-    if ((rc = open_slice(c, &sc, cands[0].account)))
+    if ((rc = plan_db_open_slice(c, &sc, cands[0].account)))
         return rc;
     /* statements are per connection */
-    q_cache_release(c);
+    plan_db_cache_release(c);
     c->db = sc;
     rc = plan_slice(c, rules, cands, n, before, cap_steps, cap_gaps, touched);
-    q_cache_release(c);
+    plan_db_cache_release(c);
     c->db = main_db;
     sqlite3_close(sc);
     return rc;
 }
 
-static int plan_slice(struct ctx *c, const struct rule_set *rules,
+static int plan_slice(struct plan_ctx *c, const struct rule_set *rules,
                       struct cand *cands, size_t n,
                       const struct finding_list *before, size_t *cap_steps,
                       size_t *cap_gaps, int *touched)
 {
     struct plan *p = c->p;
     int rc;
-    if ((rc = save_state(c, "plan_now", -1, 1, NULL)))
+    if ((rc = plan_db_save_state(c, "plan_now", -1, 1, NULL)))
         return rc;
     /* estimate every candidate alone against the snapshot, then order */
     for (size_t i = 0; i < n; i++) {
         struct cand *x = &cands[i];
-        struct tstate t;
+        struct plan_trail t;
         struct plan_step probe;
         long long q = 0;
         int kept;
         char *reason = NULL;
-        if ((rc = trail_state(c, &t, c->s, x->arn)) ||
-            (rc = q_int(c, &q, 0,
-                        "SELECT quality FROM plan_s_trails "
-                        "WHERE trail_arn = :t",
-                        x->arn, NULL, NULL)))
+        if ((rc = plan_db_trail(c, &t, c->s, x->arn)) ||
+            (rc = plan_db_int(c, &q, 0,
+                              "SELECT quality FROM plan_s_trails "
+                              "WHERE trail_arn = :t",
+                              x->arn, NULL, NULL)))
             return rc;
         x->multi = t.multi;
         x->quality = (int)q;
         memset(&probe, 0, sizeof(probe));
         /* a kept estimate is rolled back here: nothing is applied yet */
-        if (!(rc = q_run(c, "SAVEPOINT estimate", NULL, NULL, NULL)))
+        if (!(rc = plan_db_run(c, "SAVEPOINT estimate", NULL, NULL, NULL)))
             rc = try_candidate(c, x, &kept, &x->est, &reason, &probe, before);
         x->dollars = probe.saving;
         free(probe.effects);
         free(probe.findings);
         sqlite3_free(reason);
-        if (rc || (rc = q_run(c, "ROLLBACK TO estimate", NULL, NULL, NULL)) ||
-            (rc = q_run(c, "RELEASE estimate", NULL, NULL, NULL)))
+        if (rc ||
+            (rc = plan_db_run(c, "ROLLBACK TO estimate", NULL, NULL, NULL)) ||
+            (rc = plan_db_run(c, "RELEASE estimate", NULL, NULL, NULL)))
             return rc;
     }
     qsort(cands, n, sizeof(*cands), cmp_cand);
@@ -2088,10 +1093,10 @@ static int plan_slice(struct ctx *c, const struct rule_set *rules,
         char *reason = NULL;
         if (x->done)
             continue;
-        if ((rc = q_run(c, "SAVEPOINT recheck", NULL, NULL, NULL)) ||
+        if ((rc = plan_db_run(c, "SAVEPOINT recheck", NULL, NULL, NULL)) ||
             (rc = try_candidate(c, x, &kept, &est, &reason, NULL, before)) ||
-            (rc = q_run(c, "ROLLBACK TO recheck", NULL, NULL, NULL)) ||
-            (rc = q_run(c, "RELEASE recheck", NULL, NULL, NULL))) {
+            (rc = plan_db_run(c, "ROLLBACK TO recheck", NULL, NULL, NULL)) ||
+            (rc = plan_db_run(c, "RELEASE recheck", NULL, NULL, NULL))) {
             sqlite3_free(reason);
             return rc;
         }
@@ -2112,7 +1117,7 @@ int plan_build(struct plan *out, sqlite3 *db, const struct rule_set *rules,
                long long snapshot_id, struct ct_error *err)
 {
     struct plan p;
-    struct ctx c;
+    struct plan_ctx c;
     struct cand_list cands = {NULL, 0, 0};
     struct finding_list before = FINDING_LIST_INIT;
     struct strmap touched = STRMAP_INIT(1);
@@ -2126,15 +1131,15 @@ int plan_build(struct plan *out, sqlite3 *db, const struct rule_set *rules,
     c.s = snapshot_id;
     c.pid = 0;
     if (!snapshot_id &&
-        (rc = q_int(&c, &c.s, 0, "SELECT max(snapshot_id) FROM snapshots", NULL,
-                    NULL, NULL)))
+        (rc = plan_db_int(&c, &c.s, 0, "SELECT max(snapshot_id) FROM snapshots",
+                          NULL, NULL, NULL)))
         goto done;
     {
         long long n = 0;
-        if ((rc = q_int(&c, &n, 0,
-                        "SELECT count(*) FROM snapshots "
-                        "WHERE snapshot_id = :s",
-                        NULL, NULL, NULL)))
+        if ((rc = plan_db_int(&c, &n, 0,
+                              "SELECT count(*) FROM snapshots "
+                              "WHERE snapshot_id = :s",
+                              NULL, NULL, NULL)))
             goto done;
         if (!n) {
             rc = ct_error_set(err, CT_EINVAL, "no snapshot %lld", c.s);
@@ -2144,43 +1149,44 @@ int plan_build(struct plan *out, sqlite3 *db, const struct rule_set *rules,
     p.snapshot_id = c.s;
     {
         sqlite3_stmt *st = NULL;
-        if ((rc = q_prepare(&c, &st,
-                            "SELECT label FROM snapshots WHERE snapshot_id = "
-                            ":s",
-                            NULL, NULL, NULL)))
+        if ((rc = plan_db_prepare(
+                 &c, &st,
+                 "SELECT label FROM snapshots WHERE snapshot_id = "
+                 ":s",
+                 NULL, NULL, NULL)))
             goto done;
         if (sqlite3_step(st) == SQLITE_ROW)
             p.label = pcol(&p, st, 0, &oom);
-        q_release(&c, st);
+        plan_db_release(&c, st);
     }
     p.savings = "unknown: dollars need billing data in the snapshot "
                 "(ctcollect --costs), --events-per-month N or --volumes";
     c.pid = c.s + 1; /* the planned state, in each slice */
     p.planned_id = c.pid;
     if ((rc = rules_run(&before, rules, db, c.s, err)) ||
-        (rc = q_run(&c,
-                    "CREATE TEMP TABLE plan_s_trails AS "
-                    "SELECT v.*, 8 * (v.excluded_sources IS NULL) "
-                    "+ 4 * coalesce(t.log_file_validation_enabled, 0) "
-                    "+ 2 * (t.kms_key_id IS NOT NULL) "
-                    "+ (t.cloud_watch_logs_log_group_arn IS NOT NULL) "
-                    "AS quality "
-                    "FROM v_trails v JOIN trails t "
-                    "ON t.snapshot_id = v.snapshot_id "
-                    "AND t.trail_arn = v.trail_arn "
-                    "WHERE v.snapshot_id = :s;"
-                    "",
-                    NULL, NULL, NULL)) ||
-        (rc = q_run(&c,
-                    "CREATE INDEX temp.plan_s_trails_arn "
-                    "ON plan_s_trails (trail_arn)",
-                    NULL, NULL, NULL)) ||
+        (rc = plan_db_run(&c,
+                          "CREATE TEMP TABLE plan_s_trails AS "
+                          "SELECT v.*, 8 * (v.excluded_sources IS NULL) "
+                          "+ 4 * coalesce(t.log_file_validation_enabled, 0) "
+                          "+ 2 * (t.kms_key_id IS NOT NULL) "
+                          "+ (t.cloud_watch_logs_log_group_arn IS NOT NULL) "
+                          "AS quality "
+                          "FROM v_trails v JOIN trails t "
+                          "ON t.snapshot_id = v.snapshot_id "
+                          "AND t.trail_arn = v.trail_arn "
+                          "WHERE v.snapshot_id = :s;"
+                          "",
+                          NULL, NULL, NULL)) ||
+        (rc = plan_db_run(&c,
+                          "CREATE INDEX temp.plan_s_trails_arn "
+                          "ON plan_s_trails (trail_arn)",
+                          NULL, NULL, NULL)) ||
         (rc = cost_tables(&c)) ||
-        (rc = save_state(&c, "plan_base", c.s, 1, NULL)) ||
-        (rc = q_run(&c,
-                    "CREATE INDEX temp.plan_base_key "
-                    "ON plan_base (account_id, region)",
-                    NULL, NULL, NULL)) ||
+        (rc = plan_db_save_state(&c, "plan_base", c.s, 1, NULL)) ||
+        (rc = plan_db_run(&c,
+                          "CREATE INDEX temp.plan_base_key "
+                          "ON plan_base (account_id, region)",
+                          NULL, NULL, NULL)) ||
         (rc = collect_candidates(&c, &cands)))
         goto done;
     /* a step on an account's own trail changes that account only: each
@@ -2236,7 +1242,7 @@ int plan_build(struct plan *out, sqlite3 *db, const struct rule_set *rules,
     *out = p;
     memset(&p, 0, sizeof(p));
 done:
-    q_cache_release(&c);
+    plan_db_cache_release(&c);
     cand_list_release(&cands);
     finding_list_release(&before);
     strmap_release(&touched);
