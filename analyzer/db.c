@@ -14,6 +14,12 @@ int db_schema_version(void)
     return 2;
 }
 
+void db_global_init(void)
+{
+    /* fails harmlessly (SQLITE_MISUSE) if SQLite is already initialized */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int db_exec(sqlite3 *db, const char *sql, struct ct_error *err)
 {
     char *msg = NULL;
@@ -96,8 +102,11 @@ static const struct {
 } materialized_indexes[] = {
     {"v_accounts", "CREATE INDEX temp.m_accounts ON v_accounts "
                    "(snapshot_id, account_id)"},
+    /* covering: v_coverage and v_region_mgmt read nothing else, and
+     * v_region_mgmt groups in this order without sorting */
     {"v_account_regions", "CREATE INDEX temp.m_ar ON v_account_regions "
-                          "(snapshot_id, account_id, region)"},
+                          "(snapshot_id, account_id, region, scan_state, "
+                          "partition, global_region)"},
     {"v_trail_documents", "CREATE INDEX temp.m_docs ON v_trail_documents "
                           "(snapshot_id, trail_arn, kind)"},
     {"v_trail_documents", "CREATE INDEX temp.m_docs_id ON v_trail_documents "
@@ -110,14 +119,27 @@ static const struct {
                        "(snapshot_id, scope_id)"},
     {"v_scope_terms", "CREATE INDEX temp.m_terms ON v_scope_terms "
                       "(snapshot_id, scope_id)"},
+    /* covering every column: hundreds of thousands of lookups by ARN from
+     * v_coverage rows (v_region_mgmt, the rules, the report) read the
+     * index only */
     {"v_trails", "CREATE INDEX temp.m_trails ON v_trails "
-                 "(snapshot_id, trail_arn)"},
+                 "(snapshot_id, trail_arn, name, owner_account_id, "
+                 "home_region, partition, is_multi_region, "
+                 "is_organization_trail, include_global_events, logging, "
+                 "delivers, selectors, mgmt_reads, mgmt_writes, "
+                 "excluded_sources, insights_source, has_insights, has_data, "
+                 "has_network)"},
+    /* both covering (v_coverage has six columns) */
     {"v_coverage", "CREATE INDEX temp.m_cov ON v_coverage "
-                   "(snapshot_id, account_id, region, trail_arn)"},
+                   "(snapshot_id, account_id, region, trail_arn, via, "
+                   "listed)"},
     {"v_coverage", "CREATE INDEX temp.m_cov_trail ON v_coverage "
-                   "(snapshot_id, trail_arn)"},
+                   "(snapshot_id, trail_arn, account_id, region, via, "
+                   "listed)"},
     {"v_region_mgmt", "CREATE INDEX temp.m_mgmt ON v_region_mgmt "
-                      "(snapshot_id, account_id, region)"},
+                      "(snapshot_id, account_id, region, scan_state, "
+                      "read_copies, write_copies, unknown_trails, "
+                      "unknown_logging, trails, active_trails)"},
     {"v_region_costs", "CREATE INDEX temp.m_rcost ON v_region_costs "
                        "(snapshot_id, account_id, region)"},
     {"v_trail_region_costs", "CREATE INDEX temp.m_tcost ON "

@@ -12,6 +12,10 @@
 /* Schema version this build writes and reads (PRAGMA user_version). */
 int db_schema_version(void);
 
+/* Process-wide SQLite settings, before any connection is opened: no
+ * memory statistics (a global mutex around every allocation). */
+void db_global_init(void);
+
 /*
  * Creates a new database at path (":memory:" for in-memory) and applies the
  * embedded schema. The file must not exist or be empty. Bulk-load pragmas

@@ -4,6 +4,8 @@
 
 #include "analyzer/cli.h"
 #include "analyzer/commands.h"
+#include "analyzer/db.h"
+#include "analyzer/pipeline.h"
 
 struct command {
     const char *name;
@@ -51,6 +53,8 @@ int main(int argc, char **argv)
         print_usage(stderr);
         return CT_EXIT_USAGE;
     }
+    db_global_init();
+    pipeline_global_init();
     const char *name = argv[1];
     if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0) {
         print_usage(stdout);

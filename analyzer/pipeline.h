@@ -15,6 +15,17 @@
 
 enum pipe_item_type { ITEM_MEMBER, ITEM_WARNING, ITEM_END };
 
+struct pipe_arena;
+
+/*
+ * Lets the reader thread parse each member into an arena released in one
+ * go (see pipeline.c). Installs jansson allocation functions, so call it
+ * once at process start, before any JSON value exists (main.c does). Values
+ * allocated outside a parse stay on the heap: json_dumps() and free() work
+ * as usual. Without it the pipeline parses with jansson's defaults.
+ */
+void pipeline_global_init(void);
+
 /* One member, read and parsed. Everything is owned by the pipeline and
  * valid during the consume callback only. */
 struct pipe_item {
@@ -24,6 +35,7 @@ struct pipe_item {
     size_t size;
     struct ct_member_ref ref;   /* ct_snapshot_classify(path) */
     json_t *root;               /* the parsed JSON object, for JSON kinds */
+    struct pipe_arena *arena;   /* what root was parsed into, or NULL */
     unsigned char *data;        /* the bytes, for SHA256SUMS only */
     int parse_rc;               /* nonzero: the member is not a JSON object;
                                    msg names the member and the problem */

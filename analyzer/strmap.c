@@ -1,42 +1,54 @@
-/* Open-addressing string map with linear probing and FNV-1a hashing. */
+/*
+ * Open-addressing string map with linear probing and FNV-1a hashing. Each
+ * slot keeps its key's hash, so probing compares strings only on a hash
+ * match and growing never rehashes; each entry is one allocation (the value,
+ * then the key's bytes).
+ */
 #include "analyzer/strmap.h"
 
+#include <stdalign.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct strmap_slot {
-    char *key;   /* owned; NULL: empty */
-    void *value; /* owned, value_size bytes */
+    char *key;     /* inside the entry's block; NULL: empty */
+    void *value;   /* owned: the block (value_size bytes, then the key) */
+    size_t hash;
 };
 
-static size_t hash(const char *s)
+static size_t hash(const char *s, size_t *len)
 {
     uint64_t h = 14695981039346656037ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
+    const char *p = s;
+    for (; *p; p++) {
+        h ^= (unsigned char)*p;
         h *= 1099511628211ULL;
     }
+    *len = (size_t)(p - s);
     return (size_t)h;
 }
 
-static struct strmap_slot *find(const struct strmap *m, const char *key)
+/* The slot of key, or the empty slot where it belongs (cap > 0). */
+static struct strmap_slot *probe(const struct strmap *m, const char *key,
+                                 size_t h)
 {
-    if (!m->cap)
-        return NULL;
-    size_t i = hash(key) & (m->cap - 1);
+    size_t i = h & (m->cap - 1);
     while (m->slots[i].key) {
-        if (strcmp(m->slots[i].key, key) == 0)
-            return &m->slots[i];
+        if (m->slots[i].hash == h && strcmp(m->slots[i].key, key) == 0)
+            break;
         i = (i + 1) & (m->cap - 1);
     }
-    return NULL;
+    return &m->slots[i];
 }
 
 void *strmap_get(const struct strmap *m, const char *key)
 {
-    struct strmap_slot *s = find(m, key);
-    return s ? s->value : NULL;
+    size_t len;
+    if (!m->cap)
+        return NULL;
+    struct strmap_slot *s = probe(m, key, hash(key, &len));
+    return s->key ? s->value : NULL;
 }
 
 static int grow(struct strmap *m)
@@ -48,7 +60,7 @@ static int grow(struct strmap *m)
     for (size_t k = 0; k < m->cap; k++) {
         if (!m->slots[k].key)
             continue;
-        size_t i = hash(m->slots[k].key) & (ncap - 1);
+        size_t i = m->slots[k].hash & (ncap - 1);
         while (ns[i].key)
             i = (i + 1) & (ncap - 1);
         ns[i] = m->slots[k];
@@ -59,31 +71,45 @@ static int grow(struct strmap *m)
     return 0;
 }
 
-void *strmap_put(struct strmap *m, const char *key, int *added)
+/* The slot of key, added (value zero-filled) if absent; NULL: no memory. */
+static struct strmap_slot *put_slot(struct strmap *m, const char *key,
+                                    int *added)
 {
-    struct strmap_slot *s = find(m, key);
+    size_t len, h = hash(key, &len);
+    struct strmap_slot *s;
     if (added)
         *added = 0;
-    if (s)
-        return s->value;
-    if ((m->n + 1) * 2 > m->cap && grow(m))
-        return NULL;
-    char *k = strdup(key);
-    void *v = calloc(1, m->value_size ? m->value_size : 1);
-    if (!k || !v) {
-        free(k);
-        free(v);
-        return NULL;
+    if (m->cap) {
+        s = probe(m, key, h);
+        if (s->key)
+            return s;
     }
-    size_t i = hash(key) & (m->cap - 1);
-    while (m->slots[i].key)
-        i = (i + 1) & (m->cap - 1);
-    m->slots[i].key = k;
-    m->slots[i].value = v;
+    if ((m->n + 1) * 2 > m->cap) {
+        if (grow(m))
+            return NULL;
+    }
+    s = probe(m, key, h);
+    /* the key follows the value, which keeps malloc's alignment */
+    size_t vsize = (m->value_size + alignof(max_align_t) - 1)
+                   / alignof(max_align_t) * alignof(max_align_t);
+    char *block = malloc(vsize + len + 1);
+    if (!block)
+        return NULL;
+    memset(block, 0, vsize);
+    memcpy(block + vsize, key, len + 1);
+    s->key = block + vsize;
+    s->value = block;
+    s->hash = h;
     m->n++;
     if (added)
         *added = 1;
-    return v;
+    return s;
+}
+
+void *strmap_put(struct strmap *m, const char *key, int *added)
+{
+    struct strmap_slot *s = put_slot(m, key, added);
+    return s ? s->value : NULL;
 }
 
 const char *strmap_intern(struct strmap *m, const char *s, int *oom)
@@ -91,11 +117,10 @@ const char *strmap_intern(struct strmap *m, const char *s, int *oom)
     struct strmap_slot *slot;
     if (!s)
         return NULL;
-    if (!strmap_put(m, s, NULL)) {
+    if (!(slot = put_slot(m, s, NULL))) {
         *oom = 1;
         return NULL;
     }
-    slot = find(m, s);
     return slot->key;
 }
 
@@ -110,10 +135,8 @@ void strmap_each(const struct strmap *m,
 
 void strmap_release(struct strmap *m)
 {
-    for (size_t k = 0; k < m->cap; k++) {
-        free(m->slots[k].key);
+    for (size_t k = 0; k < m->cap; k++)
         free(m->slots[k].value);
-    }
     free(m->slots);
     m->slots = NULL;
     m->cap = m->n = 0;

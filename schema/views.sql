@@ -507,13 +507,16 @@ SELECT snapshot_id, account_id, region,
 FROM (
     SELECT c.snapshot_id, c.account_id, c.region, c.trail_arn,
         t.mgmt_reads, t.mgmt_writes
-    FROM v_coverage c
-    JOIN v_account_regions ar ON ar.snapshot_id = c.snapshot_id
-        AND ar.account_id = c.account_id AND ar.region = c.region
-        AND ar.region = ar.global_region
+    -- CROSS JOIN: from the few global regions to their coverage rows,
+    -- rather than every coverage row to its region (SQLite cannot
+    -- estimate region = global_region)
+    FROM v_account_regions ar
+    CROSS JOIN v_coverage c ON c.snapshot_id = ar.snapshot_id
+        AND c.account_id = ar.account_id AND c.region = ar.region
     JOIN v_trails t ON t.snapshot_id = c.snapshot_id
         AND t.trail_arn = c.trail_arn
-    WHERE t.delivers AND t.include_global_events = 1
+    WHERE ar.region = ar.global_region
+      AND t.delivers AND t.include_global_events = 1
       AND (t.mgmt_reads = 1 OR t.mgmt_writes = 1)
     ORDER BY c.snapshot_id, c.account_id, c.region, c.trail_arn
 )
