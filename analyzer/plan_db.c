@@ -534,7 +534,7 @@ static int run_doc(struct plan_ctx *c, const char *sql, long long doc,
  * *applied is 0 when the trail has no selector document (implied). */
 int plan_db_remove_mgmt(struct plan_ctx *c, int *applied, const char *arn)
 {
-    long long doc;
+    long long doc = -1;
     int rc = es_doc(c, &doc, arn);
     *applied = 0;
     if (rc || doc < 0)
@@ -565,7 +565,7 @@ int plan_db_remove_mgmt(struct plan_ctx *c, int *applied, const char *arn)
 int plan_db_remove_scope(struct plan_ctx *c, int *applied, const char *arn,
                          const char *category, const char *rtype)
 {
-    long long doc;
+    long long doc = -1;
     int rc = es_doc(c, &doc, arn);
     *applied = 0;
     if (rc || doc < 0)
