@@ -597,27 +597,30 @@ r AS (
         coalesce(k.network_trails, 0) AS network_trails,
         coalesce(k.insight_types, 0) AS insight_types,
         b.snapshot_id IS NOT NULL AS billed, b.currency AS bill_currency,
-        (SELECT v.management_events FROM volume_estimates v
-         WHERE (v.account_id = m.account_id OR v.account_id IS NULL)
-           AND (v.region = m.region OR v.region IS NULL)
-           AND v.management_events IS NOT NULL
-         ORDER BY v.account_id IS NULL, v.region IS NULL LIMIT 1)
-            AS est_mgmt,
-        (SELECT v.data_events FROM volume_estimates v
-         WHERE (v.account_id = m.account_id OR v.account_id IS NULL)
-           AND (v.region = m.region OR v.region IS NULL)
-           AND v.data_events IS NOT NULL
-         ORDER BY v.account_id IS NULL, v.region IS NULL LIMIT 1)
-            AS est_data,
-        (SELECT v.network_events FROM volume_estimates v
-         WHERE (v.account_id = m.account_id OR v.account_id IS NULL)
-           AND (v.region = m.region OR v.region IS NULL)
-           AND v.network_events IS NOT NULL
-         ORDER BY v.account_id IS NULL, v.region IS NULL LIMIT 1)
-            AS est_network
+        CASE WHEN (SELECT count(*) FROM volume_estimates) > 0 THEN
+            (SELECT v.management_events FROM volume_estimates v
+             WHERE (v.account_id = m.account_id OR v.account_id IS NULL)
+               AND (v.region = m.region OR v.region IS NULL)
+               AND v.management_events IS NOT NULL
+             ORDER BY v.account_id IS NULL, v.region IS NULL LIMIT 1)
+        END AS est_mgmt,
+        CASE WHEN (SELECT count(*) FROM volume_estimates) > 0 THEN
+            (SELECT v.data_events FROM volume_estimates v
+             WHERE (v.account_id = m.account_id OR v.account_id IS NULL)
+               AND (v.region = m.region OR v.region IS NULL)
+               AND v.data_events IS NOT NULL
+             ORDER BY v.account_id IS NULL, v.region IS NULL LIMIT 1)
+        END AS est_data,
+        CASE WHEN (SELECT count(*) FROM volume_estimates) > 0 THEN
+            (SELECT v.network_events FROM volume_estimates v
+             WHERE (v.account_id = m.account_id OR v.account_id IS NULL)
+               AND (v.region = m.region OR v.region IS NULL)
+               AND v.network_events IS NOT NULL
+             ORDER BY v.account_id IS NULL, v.region IS NULL LIMIT 1)
+        END AS est_network
     FROM v_region_mgmt m
-    JOIN v_account_regions ar ON ar.snapshot_id = m.snapshot_id
-        AND ar.account_id = m.account_id AND ar.region = m.region
+    JOIN v_regions ar ON ar.snapshot_id = m.snapshot_id
+        AND ar.region = m.region
     LEFT JOIN k ON k.snapshot_id = m.snapshot_id
         AND k.account_id = m.account_id AND k.region = m.region
     LEFT JOIN billed b ON b.snapshot_id = m.snapshot_id
