@@ -61,45 +61,22 @@ static int render(FILE *f, const struct plan *p, int fmt)
     }
 }
 
+struct render_ctx {
+    const struct plan *p;
+    int fmt;
+};
+
+static int render_to(FILE *f, const void *ctx)
+{
+    const struct render_ctx *c = ctx;
+    return render(f, c->p, c->fmt);
+}
+
 /* Writes the plan to path through a temporary file and a rename. */
 static int write_file(const char *path, const struct plan *p, int fmt)
 {
-    size_t n = strlen(path) + 16;
-    char *tmp = malloc(n);
-    int fd, rc = -1;
-    FILE *f = NULL;
-    if (!tmp)
-        return -1;
-    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0 || !(f = fdopen(fd, "w"))) {
-        cli_error("plan: cannot create '%s': %s", tmp, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        goto done;
-    }
-    if (render(f, p, fmt) || fflush(f) || ferror(f)) {
-        cli_error("plan: cannot write '%s': %s", path, strerror(errno));
-        goto done;
-    }
-    if (fclose(f)) {
-        f = NULL;
-        cli_error("plan: cannot write '%s': %s", path, strerror(errno));
-        goto done;
-    }
-    f = NULL;
-    if (rename(tmp, path) != 0) {
-        cli_error("plan: cannot rename to '%s': %s", path, strerror(errno));
-        goto done;
-    }
-    rc = 0;
-done:
-    if (f)
-        fclose(f);
-    if (rc)
-        unlink(tmp);
-    free(tmp);
-    return rc;
+    struct render_ctx c = {p, fmt};
+    return cli_write_atomic("plan", path, render_to, &c);
 }
 
 int cmd_plan(int argc, char **argv)
