@@ -11,22 +11,10 @@
 
 #include <jansson.h>
 
+#include "analyzer/output.h"
+
 /* ---- Markdown ------------------------------------------------------------ */
 
-/* Escapes what would change Markdown structure (as report_render.c). */
-static void md(FILE *f, const char *s)
-{
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x20 || c == 0x7f) {
-            fputc(' ', f);
-            continue;
-        }
-        if (strchr("\\|*_`<>[]#", c))
-            fputc('\\', f);
-        fputc(c, f);
-    }
-}
 
 static void md_num(FILE *f, long long v)
 {
@@ -57,7 +45,7 @@ static void md_names(FILE *f, const char *arns)
         char *arn = strndup(p, n);
         const char *name = arn ? strstr(arn, ":trail/") : NULL;
         fputs(first ? "" : ", ", f);
-        md(f, name ? name + 7 : arn);
+        out_md(f, name ? name + 7 : arn);
         free(arn);
         first = 0;
         p += n;
@@ -93,16 +81,16 @@ static void md_summary_row(FILE *f, const char *what, struct diff_count c)
 static void md_side(FILE *f, const char *what, const struct diff_side *s)
 {
     fprintf(f, "%s: `", what);
-    md(f, s->label);
+    out_md(f, s->label);
     fputs("`", f);
     if (s->source_snapshot_id) {
         fprintf(f, " (snapshot %lld of database `", s->source_snapshot_id);
-        md(f, s->input);
+        out_md(f, s->input);
         fputs("`)", f);
     }
     if (s->started_at) {
         fputs(", collected ", f);
-        md(f, s->started_at);
+        out_md(f, s->started_at);
     }
     if (s->complete == 0)
         fputs(", **incomplete**", f);
@@ -131,7 +119,7 @@ static void md_finding(FILE *f, const struct diff_finding *x)
     fprintf(f, "- %s: **%s** `%s`", labels[x->kind], k->severity, k->rule_id);
     if (k->region) {
         fputs(" in ", f);
-        md(f, k->region);
+        out_md(f, k->region);
     }
     if (k->trail_arns) {
         fputs(" (", f);
@@ -141,11 +129,11 @@ static void md_finding(FILE *f, const struct diff_finding *x)
     fputs(": ", f);
     if (x->kind == DIFF_OPEN) {
         fputs("before: ", f);
-        md(f, x->before->detail);
+        out_md(f, x->before->detail);
         fputs("; after: ", f);
-        md(f, x->after->detail);
+        out_md(f, x->after->detail);
     } else {
-        md(f, k->detail);
+        out_md(f, k->detail);
         if (x->kind == DIFF_NOT_COMPARABLE)
             fputs(x->before ? " (before only)" : " (after only)", f);
     }
@@ -188,7 +176,7 @@ static void md_trails(FILE *f, const struct diff_account *a)
     for (size_t i = 0; i < a->n_trails; i++) {
         const struct diff_trail *t = &a->trails[i];
         fputs("| ", f);
-        md(f, t->name);
+        out_md(f, t->name);
         fprintf(f, " | %s | ", t->change);
         if (t->regions_added)
             md_list(f, "+", t->regions_added);
@@ -199,11 +187,11 @@ static void md_trails(FILE *f, const struct diff_account *a)
         fputs(" | ", f);
         for (size_t k = 0; k < t->n_fields; k++) {
             fputs(k ? "; " : "", f);
-            md(f, t->fields[k].field);
+            out_md(f, t->fields[k].field);
             fputs(": ", f);
-            md(f, t->fields[k].before);
+            out_md(f, t->fields[k].before);
             fputs(" -> ", f);
-            md(f, t->fields[k].after);
+            out_md(f, t->fields[k].after);
         }
         fputs(" |\n", f);
     }
@@ -227,7 +215,7 @@ static void md_regions(FILE *f, const struct diff_account *a)
                   f);
         header = 1;
         fputs("| ", f);
-        md(f, r->region);
+        out_md(f, r->region);
         fputs(" | ", f);
         md_count(f, r->read_copies);
         fputs(" | ", f);
@@ -241,7 +229,7 @@ static void md_regions(FILE *f, const struct diff_account *a)
         fputs(" | ", f);
         for (size_t k = 0; k < r->n_insights; k++) {
             fputs(k ? "; " : "", f);
-            md(f, r->insights[k].insight_type);
+            out_md(f, r->insights[k].insight_type);
             fputs(" ", f);
             md_count(f, r->insights[k].trails);
         }
@@ -259,9 +247,9 @@ static void md_regions(FILE *f, const struct diff_account *a)
         if (r->comparable)
             continue;
         fputs("- ", f);
-        md(f, r->region);
+        out_md(f, r->region);
         fputs(": ", f);
-        md(f, r->reason);
+        out_md(f, r->reason);
         fputs("\n", f);
     }
 }
@@ -333,13 +321,13 @@ int diff_render_markdown(FILE *f, const struct diff *d)
             continue;
         shown++;
         fputs("\n## ", f);
-        md(f, a->name);
+        out_md(f, a->name);
         fputs(" (", f);
-        md(f, a->account_id);
+        out_md(f, a->account_id);
         fputs(")\n", f);
         if (!a->comparable) {
             fputs("\nNot comparable: ", f);
-            md(f, a->reason);
+            out_md(f, a->reason);
             fputs(".\n", f);
         }
         if (a->n_trails)

@@ -224,3 +224,17 @@ int out_write_rows(FILE *f, sqlite3_stmt *st, enum out_format fmt,
         return write_table(f, st, err);
     }
 }
+
+void out_md(FILE *f, const char *s)
+{
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f) {
+            fputc(' ', f);
+            continue;
+        }
+        if (strchr("\\|*_`<>[]#", c))
+            fputc('\\', f);
+        fputc(c, f);
+    }
+}

@@ -24,4 +24,10 @@ int out_write_rows(FILE *f, sqlite3_stmt *st, enum out_format fmt,
 /* Writes s as one CSV field (quoted when needed). */
 void out_csv_field(FILE *f, const char *s);
 
+/* Writes s as Markdown text that cannot change the document's structure:
+ * `\ | * _ ` < > [ ] #` are backslash-escaped (table cells stay cells, no
+ * emphasis, code, links or HTML) and control characters become spaces (one
+ * line). NULL writes nothing. Every Markdown renderer uses it. */
+void out_md(FILE *f, const char *s);
+
 #endif

@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "analyzer/output.h"
+
 #include "analyzer/costs.h"
 
 void plan_sh_quote(FILE *f, const char *s, int one_line)
@@ -57,19 +59,6 @@ static void comment_text(FILE *f, const char *s)
 
 /* ---- Markdown ------------------------------------------------------------ */
 
-static void md(FILE *f, const char *s)
-{
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x20 || c == 0x7f) {
-            fputc(' ', f);
-            continue;
-        }
-        if (strchr("\\|*_`<>[]#", c))
-            fputc('\\', f);
-        fputc(c, f);
-    }
-}
 
 /* A fenced code block longer than any run of backticks in the command. */
 static void md_code(FILE *f, const struct plan_command *c)
@@ -104,7 +93,7 @@ static void effect_stops(FILE *f, const struct plan_effect *e, int markdown)
     if (e->data_types) {
         fprintf(f, "%sdata events (", n++ ? ", " : "");
         if (markdown)
-            md(f, e->data_types);
+            out_md(f, e->data_types);
         else
             comment_text(f, e->data_types);
         fputc(')', f);
@@ -114,7 +103,7 @@ static void effect_stops(FILE *f, const struct plan_effect *e, int markdown)
     if (e->insights) {
         fprintf(f, "%sInsights (", n++ ? ", " : "");
         if (markdown)
-            md(f, e->insights);
+            out_md(f, e->insights);
         else
             comment_text(f, e->insights);
         fputc(')', f);
@@ -168,9 +157,9 @@ static void md_findings(FILE *f, const struct plan_step *s)
         if (seen)
             continue;
         fputs("  - ", f);
-        md(f, x->rule_id);
+        out_md(f, x->rule_id);
         fputs(", account ", f);
-        md(f, x->account_id);
+        out_md(f, x->account_id);
         fputs(": ", f);
         int n = 0;
         for (size_t j = i; j < s->n_findings; j++)
@@ -187,7 +176,7 @@ static void md_findings(FILE *f, const struct plan_step *s)
                     continue;
                 if (n++)
                     fputs(", ", f);
-                md(f, s->findings[j].region);
+                out_md(f, s->findings[j].region);
             }
         fputc('\n', f);
     }
@@ -259,7 +248,7 @@ static int same_gap_group(const struct plan_gap *a, const struct plan_gap *b)
 /* One line per (account, detail, cause), the regions listed. */
 static void gap_groups(FILE *f, const struct plan *p, int markdown)
 {
-    void (*text)(FILE *, const char *) = markdown ? md : comment_text;
+    void (*text)(FILE *, const char *) = markdown ? out_md : comment_text;
     for (size_t i = 0; i < p->n_gaps; i++) {
         const struct plan_gap *g = &p->gaps[i];
         int seen = 0;
@@ -288,7 +277,7 @@ int plan_render_markdown(FILE *f, const struct plan *p)
 {
     fputs("# CloudTrail remediation plan\n\n", f);
     fputs("Snapshot: ", f);
-    md(f, p->label);
+    out_md(f, p->label);
     fprintf(f,
             " (snapshot %lld). Nothing below has been run. Run the "
             "steps in order (each assumes the ones before), each with "
@@ -301,13 +290,13 @@ int plan_render_markdown(FILE *f, const struct plan *p)
     for (size_t i = 0; i < p->n_steps; i++) {
         const struct plan_step *s = &p->steps[i];
         fprintf(f, "\n## Step %d: ", s->number);
-        md(f, s->summary);
+        out_md(f, s->summary);
         fputs("\n\n- Trail: ", f);
-        md(f, s->trail_arn);
+        out_md(f, s->trail_arn);
         fputs("\n- Run in: account ", f);
-        md(f, s->account_id);
+        out_md(f, s->account_id);
         fputs(", region ", f);
-        md(f, s->home_region);
+        out_md(f, s->home_region);
         fputs("\n- Effect: ", f);
         step_effect_line(f, s);
         fputs("\n- Estimated monthly saving: ", f);
@@ -316,7 +305,7 @@ int plan_render_markdown(FILE *f, const struct plan *p)
         fputs("- Compliance: ", f);
         if (s->compliance) {
             fputs("**FLAG** ", f);
-            md(f, s->compliance);
+            out_md(f, s->compliance);
         } else {
             fputs("no change", f);
         }
@@ -339,9 +328,9 @@ int plan_render_markdown(FILE *f, const struct plan *p)
         for (size_t j = 0; j < s->n_effects; j++) {
             const struct plan_effect *e = &s->effects[j];
             fputs("| ", f);
-            md(f, e->account_id);
+            out_md(f, e->account_id);
             fputs(" | ", f);
-            md(f, e->region);
+            out_md(f, e->region);
             fprintf(f, " | %d -> %d | %d -> %d | ", e->reads_before,
                     e->reads_after, e->writes_before, e->writes_after);
             effect_stops(f, e, 1);
@@ -352,11 +341,11 @@ int plan_render_markdown(FILE *f, const struct plan *p)
         fputs("\n## Not planned\n\n", f);
         for (size_t i = 0; i < p->n_skips; i++) {
             fputs("- ", f);
-            md(f, p->skips[i].trail_arn);
+            out_md(f, p->skips[i].trail_arn);
             fputs(" (account ", f);
-            md(f, p->skips[i].account_id);
+            out_md(f, p->skips[i].account_id);
             fputs("): ", f);
-            md(f, p->skips[i].reason);
+            out_md(f, p->skips[i].reason);
             fputc('\n', f);
         }
     }

@@ -30,21 +30,6 @@ static void md_money(FILE *f, const struct report *r, double amount)
 
 /* ---- Markdown ------------------------------------------------------------ */
 
-/* Escapes what would change Markdown structure: table pipes, emphasis,
- * code, links, HTML; control characters become spaces (one line). */
-static void md(FILE *f, const char *s)
-{
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x20 || c == 0x7f) {
-            fputc(' ', f);
-            continue;
-        }
-        if (strchr("\\|*_`<>[]#", c))
-            fputc('\\', f);
-        fputc(c, f);
-    }
-}
 
 static size_t md_len(const char *s)
 {
@@ -89,18 +74,18 @@ static void md_table(FILE *f, const struct account_report *a)
         int mgmt = r->reads < 0 || r->writes < 0 ? -1
                                                  : (r->reads || r->writes);
         fputs("| ", f);
-        md(f, r->region);
+        out_md(f, r->region);
         fputs(" | ", f);
-        md(f, r->name);
+        out_md(f, r->name);
         fputs(" | ", f);
-        md(f, r->home_region);
+        out_md(f, r->home_region);
         fprintf(f, " | %s | %s | %s | %s | %s | %s | %s | ", yn(r->multi),
                 yn(r->org), yn(r->shadow), yn(mgmt), yn(r->data),
                 yn(r->insights), yn(r->network));
         if (strcmp(r->logging, "yes") == 0)
             fputs("**yes**", f);
         else
-            md(f, r->logging);
+            out_md(f, r->logging);
         fprintf(f, " | %s | %s |\n", read_write(r), yn(r->listed));
     }
 }
@@ -189,7 +174,7 @@ static void md_trail_names(FILE *f, const char *arns)
         char buf[512];
         snprintf(buf, sizeof(buf), "%.*s", (int)n, p);
         fputs(first ? "" : ", ", f);
-        md(f, report_trail_name(buf));
+        out_md(f, report_trail_name(buf));
         first = 0;
         p += n;
         while (*p == ' ')
@@ -218,7 +203,7 @@ static int md_findings(FILE *f, const struct report *r,
         fprintf(f, "- %s [%s] ",
                 severity_rank(g->severity) == 2 ? "WARNING" : "info",
                 g->rule_id);
-        md(f, g->detail);
+        out_md(f, g->detail);
         size_t regions = 0;
         for (size_t k = i; k < j; k++)
             regions += sorted[k]->region != NULL;
@@ -229,7 +214,7 @@ static int md_findings(FILE *f, const struct report *r,
                 if (!sorted[k]->region)
                     continue;
                 fputs(first ? "" : ", ", f);
-                md(f, sorted[k]->region);
+                out_md(f, sorted[k]->region);
                 first = 0;
             }
             fputc(')', f);
@@ -264,7 +249,7 @@ struct rule_count {
 static void md_padded(FILE *f, const char *name, const char *id, size_t width)
 {
     size_t len = md_len(name) + strlen(id) + 3;
-    md(f, name);
+    out_md(f, name);
     fprintf(f, " (%s)", id);
     for (; len < width; len++)
         fputc(' ', f);
@@ -312,18 +297,18 @@ int report_render_markdown(FILE *f, const struct report *r, int findings_only)
         if (findings_only && a->n_findings == 0)
             continue;
         fprintf(f, "%s\nAccount: ", RULE_LINE);
-        md(f, a->name);
+        out_md(f, a->name);
         fprintf(f, " (%s)\n%s\n", a->account_id, RULE_LINE);
         if (strcmp(a->scan_status, "scanned") != 0) {
             fputs(a->status, f);
             if (a->scan_reason) {
                 fputs(": ", f);
-                md(f, a->scan_reason);
+                out_md(f, a->scan_reason);
             }
             fputc('\n', f);
             if (a->probable_causes) {
                 fputs("Probable causes: ", f);
-                md(f, a->probable_causes);
+                out_md(f, a->probable_causes);
                 fputc('\n', f);
             }
         } else if (a->n_rows == 0) {
@@ -359,7 +344,7 @@ int report_render_markdown(FILE *f, const struct report *r, int findings_only)
         const struct account_report *a = &r->accounts[i];
         md_padded(f, a->name, a->account_id, 35);
         fputc(' ', f);
-        md(f, a->status);
+        out_md(f, a->status);
         fputc('\n', f);
     }
     fprintf(f, "Scanned: %d | Skipped: %d | With cost warnings: %d\n",
