@@ -9,7 +9,8 @@ values made of shell syntax), `never-stack` (organization trail, member
 trail and a member data-event trail in one region), and the duplicate
 Insights cases `insights-dup` (two trails of one account, billing data),
 `insights-org` (organization trail + member trail) and `insights-single`
-(one trail: no step).
+(one trail: no step), `insights-stopped` (the duplicate goes by an
+earlier stop-logging step).
 
 For every case:
   - the plan's own post-plan coverage has no gap caused by the plan;
@@ -210,7 +211,8 @@ def insights_trail(name, account, types, data_type=None, **extra):
               HasInsightSelectors=True, **extra)
     docs = {"get-insight-selectors.json": {
         "TrailARN": t["TrailARN"],
-        "InsightSelectors": [{"InsightType": x} for x in types]}}
+        "InsightSelectors": [x if isinstance(x, dict) else
+                             {"InsightType": x} for x in types]}}
     if data_type:
         docs["get-event-selectors.json"] = {
             "TrailARN": t["TrailARN"],
@@ -226,13 +228,16 @@ def insights_trail(name, account, types, data_type=None, **extra):
 
 def build_insights_dup(path):
     """Two trails of one account analyze ApiCallRateInsight in the same
-    regions: the one with the larger ARN keeps only ApiErrorRateInsight."""
+    regions: the one with the larger ARN keeps only ApiErrorRateInsight,
+    with its event categories."""
     a = "111122223333"
     ta, da = insights_trail("ins-a", a, ["ApiCallRateInsight"],
                             "AWS::S3::Object")
-    tb, db_ = insights_trail("ins-b", a, ["ApiCallRateInsight",
-                                          "ApiErrorRateInsight"],
-                             "AWS::Lambda::Function")
+    tb, db_ = insights_trail("ins-b", a, [
+        "ApiCallRateInsight",
+        {"InsightType": "ApiErrorRateInsight",
+         "EventCategories": ["Management", "Data"]}],
+        "AWS::Lambda::Function")
     # billing data: Insights cost $30 in us-east-1, $6 in eu-west-1 (three
     # trail x type pairs share each)
     groups = [{"Keys": [a, ut], "Metrics": {
@@ -281,7 +286,19 @@ def build_insights_single(path):
                                     {"solo": d}))
 
 
+def build_insights_stopped(path):
+    """Two plain trails with ApiCallRateInsight: the first is stopped for
+    its management copy (its Insights saving goes with it), the survivor
+    keeps its Insights: no put-insight-selectors step."""
+    a = "111122223333"
+    ta, da = insights_trail("ins-a", a, ["ApiCallRateInsight"])
+    tb, db_ = insights_trail("ins-b", a, ["ApiCallRateInsight"])
+    write_tar(path, account_members(a, ["us-east-1", "eu-west-1"], [ta, tb],
+                                    {"ins-a": da, "ins-b": db_}))
+
+
 BUILDERS = {"insights-dup": build_insights_dup,
+            "insights-stopped": build_insights_stopped,
             "insights-org": build_insights_org,
             "insights-single": build_insights_single}
 
@@ -459,7 +476,13 @@ if CASE == "insights-data":
              % (plan["steps"], why))
 if CASE.startswith("insights-") and CASE != "insights-data":
     ins = [s for s in plan["steps"] if s["action"] == "put-insight-selectors"]
-    if any(s["action"] != "put-insight-selectors" for s in plan["steps"]):
+    if CASE == "insights-stopped":
+        got = [(s["action"], s["trail_name"]) for s in plan["steps"]]
+        if got != [("stop-logging", "ins-a")] or any(
+                e["insights_types_stopped"] != ["ApiCallRateInsight"]
+                for e in plan["steps"][0]["effects"]):
+            fail("insights-stopped: steps %r" % got)
+    elif any(s["action"] != "put-insight-selectors" for s in plan["steps"]):
         fail("%s: unexpected steps %r" % (CASE, [s["action"]
                                                  for s in plan["steps"]]))
     if CASE == "insights-single" and plan["steps"]:
@@ -467,7 +490,8 @@ if CASE.startswith("insights-") and CASE != "insights-data":
              % len(plan["steps"]))
     expect = {"insights-dup": ("ins-b", "111122223333",
                                ["ApiCallRateInsight"],
-                               [{"InsightType": "ApiErrorRateInsight"}]),
+                               [{"EventCategories": ["Data", "Management"],
+                                 "InsightType": "ApiErrorRateInsight"}]),
               "insights-org": ("member-ins", "100000000001",
                                ["ApiCallRateInsight"], [])}.get(CASE)
     if expect:
