@@ -91,7 +91,9 @@ static void *grow(void **items, size_t *n, size_t *cap, size_t elem)
 /* ---- candidates ------------------------------------------------------------
  */
 
-enum cand_kind { C_MGMT, C_DATA, C_NETWORK };
+/* C_INSIGHTS: Insights types another trail also analyzes; always planned
+ * after the other kinds (they decide which trails survive) */
+enum cand_kind { C_MGMT, C_DATA, C_NETWORK, C_INSIGHTS };
 
 struct cand {
     enum cand_kind kind;
@@ -174,6 +176,26 @@ static const char sql_mgmt_candidates[] =
     " AND ((t.mgmt_reads = 1 AND m.read_copies > 1) "
     "      OR (t.mgmt_writes = 1 AND m.write_copies > 1)) "
     "ORDER BY t.trail_arn";
+
+/* Delivering trails that share an Insights type with another delivering
+ * trail in some (account, region): which of them keeps it is decided on
+ * the planned state (plan_db_dup_insights). */
+static const char sql_insights_candidates[] =
+    "SELECT DISTINCT a.trail_arn, t.owner_account_id "
+    "FROM v_trail_insights a "
+    "JOIN v_trails t ON t.snapshot_id = a.snapshot_id "
+    " AND t.trail_arn = a.trail_arn "
+    "JOIN v_coverage ca ON ca.snapshot_id = a.snapshot_id "
+    " AND ca.trail_arn = a.trail_arn "
+    "JOIN v_coverage cb ON cb.snapshot_id = ca.snapshot_id "
+    " AND cb.account_id = ca.account_id AND cb.region = ca.region "
+    " AND cb.trail_arn <> ca.trail_arn "
+    "JOIN v_trail_insights b ON b.snapshot_id = cb.snapshot_id "
+    " AND b.trail_arn = cb.trail_arn AND b.insight_type = a.insight_type "
+    "JOIN v_trails u ON u.snapshot_id = b.snapshot_id "
+    " AND u.trail_arn = b.trail_arn "
+    "WHERE a.snapshot_id = :s AND t.delivers AND u.delivers "
+    "ORDER BY a.trail_arn";
 
 /* Trails whose selectors are unknown but that deliver. */
 static const char sql_unknown_selectors[] =
@@ -335,6 +357,29 @@ static int collect_candidates(struct plan_ctx *c, struct cand_list *out)
         if (rc)
             goto done;
     }
+    if ((rc = plan_db_step_error(c, step)))
+        goto done;
+    plan_db_release(c, st);
+    st = NULL;
+    if ((rc = plan_db_prepare(c, &st, sql_insights_candidates, NULL, NULL,
+                              NULL)))
+        return rc;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *arn = (const char *)sqlite3_column_text(st, 0);
+        if ((rc = plan_db_trail(c, &ta, c->s, arn)))
+            goto done;
+        /* an organization trail is the one that keeps its Insights */
+        if (ta.org)
+            continue;
+        const char *why = no_step_reason(&ta);
+        if (!why && ta.insights < 0)
+            why = "Insights state unknown (no get-insight-selectors.json): "
+                  "no step is suggested for it";
+        rc = why ? add_skip(c, arn, ta.owner, why)
+                 : cand_add(c, out, C_INSIGHTS, arn, ta.owner, NULL, NULL);
+        if (rc)
+            goto done;
+    }
     rc = plan_db_step_error(c, step);
 done:
     plan_db_release(c, st);
@@ -449,6 +494,15 @@ static char *list_minus(const char *a, const char *b, int *oom)
     return r;
 }
 
+/* The number of items of a list ("x, y"); 0 for NULL. */
+static size_t list_len(const char *a)
+{
+    size_t n = a && *a;
+    for (const char *p = a; p && (p = strstr(p, ", ")); p += 2)
+        n++;
+    return n;
+}
+
 /*
  * The first copy the planned state lost against the snapshot, as a
  * sentence into *out (sqlite3_malloc'ed), or NULL when nothing was lost:
@@ -467,6 +521,8 @@ static const char *action_name(int action)
         return "remove-management-events";
     case 2:
         return "remove-data-events";
+    case 4:
+        return "put-insight-selectors";
     default:
         return "remove-network-activity-events";
     }
@@ -559,12 +615,14 @@ static int step_findings(struct plan_ctx *c, struct plan_step *s,
  * it was a paid one at this point of the plan (copies counted as
  * max(reads, writes), as v_region_costs does); data, network and Insights
  * save the trail's share when the trail stops delivering all of them
- * there. Parts without a basis make saving_unknown.
+ * there, Insights insights_share of it (the types removed out of the
+ * types the trail had at this point of the plan; 0: nothing). Parts
+ * without a basis make saving_unknown.
  */
 static int effect_saving(struct plan_ctx *c, struct plan_effect *e,
                          const struct region_copies *r0,
                          const struct region_copies *r1, const char *arn,
-                         int data_left, int insights_left)
+                         int data_left, double insights_share)
 {
     static const char sql[] =
         "SELECT r.basis, r.mgmt_copy_monthly, t.data_monthly, "
@@ -589,7 +647,7 @@ static int effect_saving(struct plan_ctx *c, struct plan_effect *e,
         } parts[] = {{copies > 0, 1},
                      {e->data_types && !data_left, 2},
                      {e->network, 3},
-                     {e->insights && !insights_left, 4}};
+                     {e->insights && insights_share > 0, 4}};
         for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
             if (!parts[i].wanted)
                 continue;
@@ -598,7 +656,7 @@ static int effect_saving(struct plan_ctx *c, struct plan_effect *e,
                 continue;
             }
             double v = sqlite3_column_double(st, parts[i].col);
-            sum += i == 0 ? v * copies : v;
+            sum += i == 0 ? v * copies : i == 3 ? v * insights_share : v;
             known = 1;
         }
         /* part of a trail's data types: its share is not split by type */
@@ -630,6 +688,7 @@ static int try_candidate(struct plan_ctx *c, const struct cand *x, int *kept,
     struct measure m0, m1;
     struct plan_trail t;
     char *json = NULL, *data_removed = NULL, *ins_removed = NULL;
+    char *ins_dup = NULL;
     int rc, applied = 0, action = 0, advanced = 0, oom = 0;
     long long comp0 = 0, comp1 = 0;
     memset(&m0, 0, sizeof(m0));
@@ -644,8 +703,27 @@ static int try_candidate(struct plan_ctx *c, const struct cand *x, int *kept,
         goto done;
     if (!t.found || !t.delivers)
         goto rollback;
-    if (x->kind == C_MGMT && (t.data == 1 || t.network == 1) &&
-        t.insights == 1) {
+    if (x->kind == C_INSIGHTS && (t.org || t.insights != 1)) {
+        goto rollback;
+    } else if (x->kind == C_INSIGHTS) {
+        /* on the planned state: the trails earlier steps stopped keep
+         * nothing, so a type goes only while a surviving trail keeps it */
+        if ((rc = plan_db_dup_insights(c, &ins_dup, x->arn)))
+            goto done;
+        if (!ins_dup)
+            goto rollback;
+        for (const char *q = ins_dup; *q && !rc;) {
+            const char *e = strstr(q, ", ");
+            size_t len = e ? (size_t)(e - q) : strlen(q);
+            char type[128];
+            snprintf(type, sizeof(type), "%.*s", (int)len, q);
+            rc = plan_db_remove_insight(c, x->arn, type);
+            q = e ? e + 2 : q + len;
+        }
+        action = 4;
+        applied = 1;
+    } else if (x->kind == C_MGMT && (t.data == 1 || t.network == 1) &&
+               t.insights == 1) {
         /* Insights analyze the trail's own management events: without
          * them they analyze nothing, and stopping loses the data events */
         int paid = 0;
@@ -676,7 +754,7 @@ static int try_candidate(struct plan_ctx *c, const struct cand *x, int *kept,
     }
     if (rc)
         goto done;
-    if (applied) {
+    if (applied && action != 4) {
         struct plan_trail after;
         if ((rc = plan_db_trail(c, &after, c->pid, x->arn)))
             goto done;
@@ -710,10 +788,15 @@ static int try_candidate(struct plan_ctx *c, const struct cand *x, int *kept,
                 (m0.r[i].writes >= 2 && m1.r[i].writes < m0.r[i].writes);
         data += data_removed != NULL;
         net += m0.network && !m1.network;
-        if (ins_removed)
-            ins += 1 + (long)(strchr(ins_removed, ',') != NULL);
+        ins += (long)list_len(ins_removed);
     }
     *est = paid + data + net + ins;
+    /* Insights are charged per type: a put-insight-selectors step saves
+     * the removed types' part of the trail's share, a stopped trail all of
+     * it, once none of its types is left */
+    double ins_share = action == 4 ? (double)list_len(ins_removed) /
+                                         (double)list_len(m0.insights)
+                                   : m1.insights == NULL;
     if (*reason || *est == 0)
         goto rollback;
     *kept = 1;
@@ -751,7 +834,7 @@ static int try_candidate(struct plan_ctx *c, const struct cand *x, int *kept,
             e->network = m0.network && !m1.network;
             e->insights = pstr(p, ins_removed, &oom);
             if ((rc = effect_saving(c, e, &m0.r[i], &m1.r[i], x->arn,
-                                    m1.data != NULL, m1.insights != NULL)))
+                                    m1.data != NULL, ins_share)))
                 goto done;
             if (e->saving_known) {
                 step->saving += e->saving;
@@ -781,6 +864,19 @@ static int try_candidate(struct plan_ctx *c, const struct cand *x, int *kept,
             if (set_command(p, &step->command, a, 6) ||
                 set_command(p, &step->alternative, d, 6))
                 oom = 1;
+        } else if (action == 4) {
+            if ((rc = plan_db_insights_json(c, &json, x->arn)))
+                goto done;
+            const char *a[] = {"cloudtrail",
+                               "put-insight-selectors",
+                               "--trail-name",
+                               x->arn,
+                               "--region",
+                               home,
+                               "--insight-selectors",
+                               json};
+            if (set_command(p, &step->command, a, 8))
+                oom = 1;
         } else {
             if ((rc = plan_db_selectors_json(c, &json, &advanced, x->arn)))
                 goto done;
@@ -805,6 +901,12 @@ static int try_candidate(struct plan_ctx *c, const struct cand *x, int *kept,
             sum = sqlite3_mprintf("remove management events from \"%s\" "
                                   "(its other selectors stay)",
                                   t.name);
+            break;
+        case 4:
+            sum = sqlite3_mprintf("remove Insights %s from \"%s\" (another "
+                                  "trail analyzes the same events in every "
+                                  "region it covers)",
+                                  ins_removed, t.name);
             break;
         case 2:
             sum =
@@ -836,6 +938,7 @@ done:
     measure_release(&m1);
     sqlite3_free(data_removed);
     sqlite3_free(ins_removed);
+    sqlite3_free(ins_dup);
     free(json);
     return rc;
 }
@@ -843,6 +946,10 @@ done:
 static int cmp_cand(const void *pa, const void *pb)
 {
     const struct cand *a = pa, *b = pb;
+    /* Insights steps come last: the steps before decide which trails
+     * survive to keep them */
+    if ((a->kind == C_INSIGHTS) != (b->kind == C_INSIGHTS))
+        return a->kind == C_INSIGHTS ? 1 : -1;
     if (a->dollars != b->dollars)
         return a->dollars > b->dollars ? -1 : 1;
     if (a->est != b->est)

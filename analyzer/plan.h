@@ -47,7 +47,8 @@ struct plan_step {
     int number;          /* 1-based, in plan order */
     const char *action;  /* stop-logging | remove-management-events |
                             remove-data-events |
-                            remove-network-activity-events */
+                            remove-network-activity-events |
+                            put-insight-selectors */
     const char *summary; /* one line, plain text */
     const char *trail_arn, *trail_name, *account_id, *home_region;
     int is_organization_trail;

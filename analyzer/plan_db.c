@@ -905,6 +905,114 @@ done:
     return rc;
 }
 
+/* ---- Insights ------------------------------------------------------------
+ */
+
+/*
+ * The Insights types of trail :t that another delivering trail of higher
+ * rank also analyzes, with the same or more event categories, in every
+ * (account, region) that :t covers. Rank: an organization trail first,
+ * then the trail covering more (account, region)s, then the smaller ARN,
+ * so the top-ranked trail of a region always keeps its types and two
+ * trails never remove a type from each other.
+ */
+static const char sql_dup_insights[] =
+    "WITH me AS ("
+    "  SELECT t.trail_arn, t.is_organization_trail AS org, "
+    "   (SELECT count(*) FROM v_coverage c WHERE c.snapshot_id = :p "
+    "    AND c.trail_arn = t.trail_arn) AS n_cov "
+    "  FROM v_trails t WHERE t.snapshot_id = :p AND t.trail_arn = :t), "
+    "other AS ("
+    "  SELECT t.trail_arn, t.is_organization_trail AS org, "
+    "   t.mgmt_reads, t.mgmt_writes, "
+    "   (SELECT count(*) FROM v_coverage c WHERE c.snapshot_id = :p "
+    "    AND c.trail_arn = t.trail_arn) AS n_cov "
+    "  FROM v_trails t WHERE t.snapshot_id = :p AND t.delivers "
+    "   AND t.trail_arn <> :t) "
+    "SELECT i.insight_type FROM v_trail_insights i, me "
+    "WHERE i.snapshot_id = :p AND i.trail_arn = :t "
+    " AND EXISTS (SELECT 1 FROM v_coverage c WHERE c.snapshot_id = :p "
+    "  AND c.trail_arn = :t) "
+    " AND NOT EXISTS ("
+    "  SELECT 1 FROM v_coverage c WHERE c.snapshot_id = :p "
+    "   AND c.trail_arn = :t AND NOT EXISTS ("
+    "    SELECT 1 FROM v_coverage k "
+    "    JOIN other o ON o.trail_arn = k.trail_arn "
+    "    JOIN v_trail_insights ki ON ki.snapshot_id = k.snapshot_id "
+    "     AND ki.trail_arn = k.trail_arn "
+    "     AND ki.insight_type = i.insight_type "
+    "    WHERE k.snapshot_id = :p AND k.account_id = c.account_id "
+    "     AND k.region = c.region "
+    /* Insights analyze the trail's own management events */
+    "     AND o.mgmt_writes = 1 "
+    "     AND (i.insight_type = 'ApiCallRateInsight' OR o.mgmt_reads = 1) "
+    "     AND (ki.event_categories = i.event_categories "
+    "          OR ki.event_categories = 'Data,Management') "
+    "     AND (o.org > me.org OR (o.org = me.org AND (o.n_cov > me.n_cov "
+    "      OR (o.n_cov = me.n_cov AND o.trail_arn < me.trail_arn)))))) "
+    "ORDER BY 1";
+
+int plan_db_dup_insights(struct plan_ctx *c, char **out, const char *arn)
+{
+    return plan_db_list(c, out, sql_dup_insights, arn, NULL);
+}
+
+int plan_db_remove_insight(struct plan_ctx *c, const char *arn,
+                           const char *type)
+{
+    return plan_db_run(c,
+                       "DELETE FROM insight_selectors WHERE insight_type = :x "
+                       "AND doc_id IN (SELECT doc_id FROM v_trail_documents "
+                       "WHERE snapshot_id = :p AND trail_arn = :t "
+                       "AND kind = 'insight_selectors')",
+                       arn, type, NULL);
+}
+
+int plan_db_insights_json(struct plan_ctx *c, char **out, const char *arn)
+{
+    sqlite3_stmt *st = NULL;
+    json_t *root = json_array();
+    int rc, step;
+    *out = NULL;
+    if (!root)
+        return ct_error_set(c->err, CT_ENOMEM, "out of memory");
+    if ((rc = plan_db_prepare(c, &st,
+                              "SELECT insight_type, event_categories "
+                              "FROM v_trail_insights WHERE snapshot_id = :p "
+                              "AND trail_arn = :t ORDER BY insight_type",
+                              arn, NULL, NULL)))
+        goto done;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *type = (const char *)sqlite3_column_text(st, 0);
+        const char *cats = (const char *)sqlite3_column_text(st, 1);
+        json_t *o = json_object();
+        json_array_append_new(root, o);
+        json_object_set_new(o, "InsightType", json_string(type));
+        /* "Management" is also what an absent EventCategories was loaded
+         * as, and what AWS applies without one: said only when it differs
+         * (older CLIs do not know the key) */
+        if (cats && strcmp(cats, "Management") != 0) {
+            json_t *a = json_array();
+            json_object_set_new(o, "EventCategories", a);
+            for (const char *p = cats; *p;) {
+                const char *e = strchr(p, ',');
+                size_t len = e ? (size_t)(e - p) : strlen(p);
+                json_array_append_new(a, json_stringn(p, len));
+                p = e ? e + 1 : p + len;
+            }
+        }
+    }
+    if ((rc = plan_db_step_error(c, step)))
+        goto done;
+    *out = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+    if (!*out)
+        rc = ct_error_set(c->err, CT_ENOMEM, "out of memory");
+done:
+    plan_db_release(c, st);
+    json_decref(root);
+    return rc;
+}
+
 /*
  * Opens account's planned slice: a private memory database holding its
  * rows, its own trails and the organization trails (snapshot pid), the

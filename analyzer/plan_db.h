@@ -102,6 +102,21 @@ int plan_db_compliant_trails(struct plan_ctx *c, long long *out,
 int plan_db_selectors_json(struct plan_ctx *c, char **out, int *advanced,
                            const char *arn);
 
+/* The Insights types of trail arn in P that a delivering trail of higher
+ * rank (organization trail, then more coverage, then smaller ARN) also
+ * analyzes in every (account, region) arn covers, as a list ("A, B";
+ * NULL: none; sqlite3_malloc'ed). */
+int plan_db_dup_insights(struct plan_ctx *c, char **out, const char *arn);
+
+/* Removes Insights type from trail arn's insight selectors in P. */
+int plan_db_remove_insight(struct plan_ctx *c, const char *arn,
+                           const char *type);
+
+/* The insight selectors JSON of trail arn in P (`[]`: none), each type
+ * with its EventCategories when they are not just Management. *out is
+ * owned (free). */
+int plan_db_insights_json(struct plan_ctx *c, char **out, const char *arn);
+
 /*
  * Opens account's planned slice: a private memory database holding its
  * rows, its own trails and the organization trails (snapshot pid), the

@@ -3,7 +3,8 @@
 # exactly the planned argv (tests/cli/plan_check.py); golden outputs for the
 # example organization (tests/cli/plan_golden.sh).
 set(CT_PLAN_CASES example-org cli-v2-dump raw-api org-trail hostile never-stack multi-account
-    insights-data)
+    insights-data insights-dup insights-org insights-single
+    insights-stopped)
 file(GLOB CT_PLAN_SEMANTICS LIST_DIRECTORIES true CONFIGURE_DEPENDS
      ${PROJECT_SOURCE_DIR}/fixtures/semantics/*)
 foreach(dir ${CT_PLAN_SEMANTICS})

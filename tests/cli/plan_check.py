@@ -5,8 +5,12 @@
 
 CASE is a fixture directory under fixtures/ (example-org, semantics/dup-all,
 ...) or a snapshot built here: `hostile` (trail names and data resource
-values made of shell syntax) and `never-stack` (organization trail, member
-trail and a member data-event trail in one region).
+values made of shell syntax), `never-stack` (organization trail, member
+trail and a member data-event trail in one region), and the duplicate
+Insights cases `insights-dup` (two trails of one account, billing data),
+`insights-org` (organization trail + member trail) and `insights-single`
+(one trail: no step), `insights-stopped` (the duplicate goes by an
+earlier stop-logging step).
 
 For every case:
   - the plan's own post-plan coverage has no gap caused by the plan;
@@ -199,7 +203,109 @@ def build_insights_data(path):
     write_tar(path, account_members(a, ["us-east-1", "eu-west-1"], ts, docs))
 
 
-if CASE == "insights-data":
+def insights_trail(name, account, types, data_type=None, **extra):
+    """A trail with Insights of types (and data events of data_type, which
+    keeps it from a management step: it is never narrowed under its
+    Insights); returns the trail and its documents."""
+    t = trail(name, account, custom=data_type is not None,
+              HasInsightSelectors=True, **extra)
+    docs = {"get-insight-selectors.json": {
+        "TrailARN": t["TrailARN"],
+        "InsightSelectors": [x if isinstance(x, dict) else
+                             {"InsightType": x} for x in types]}}
+    if data_type:
+        docs["get-event-selectors.json"] = {
+            "TrailARN": t["TrailARN"],
+            "EventSelectors": [{"ReadWriteType": "All",
+                                "IncludeManagementEvents": True,
+                                "DataResources": [{
+                                    "Type": data_type,
+                                    "Values": ["arn:aws:s3:::b/"]
+                                    if "S3" in data_type else
+                                    ["arn:aws:lambda"]}]}]}
+    return t, docs
+
+
+def build_insights_dup(path):
+    """Two trails of one account analyze ApiCallRateInsight in the same
+    regions: the one with the larger ARN keeps only ApiErrorRateInsight,
+    with its event categories."""
+    a = "111122223333"
+    ta, da = insights_trail("ins-a", a, ["ApiCallRateInsight"],
+                            "AWS::S3::Object")
+    tb, db_ = insights_trail("ins-b", a, [
+        "ApiCallRateInsight",
+        {"InsightType": "ApiErrorRateInsight",
+         "EventCategories": ["Management", "Data"]}],
+        "AWS::Lambda::Function")
+    # billing data: Insights cost $30 in us-east-1, $6 in eu-west-1 (three
+    # trail x type pairs share each)
+    groups = [{"Keys": [a, ut], "Metrics": {
+        "UnblendedCost": {"Amount": amount, "Unit": "USD"},
+        "UsageQuantity": {"Amount": "1000", "Unit": "N/A"}}}
+        for ut, amount in (("USE1-InsightsEvents", "30"),
+                           ("EU-InsightsEvents", "6"))]
+    costs = {"GroupDefinitions": [{"Type": "DIMENSION",
+                                   "Key": "LINKED_ACCOUNT"},
+                                  {"Type": "DIMENSION", "Key": "USAGE_TYPE"}],
+             "ResultsByTime": [{"TimePeriod": {"Start": "2026-08-01",
+                                               "End": "2026-09-01"},
+                                "Total": {}, "Groups": groups,
+                                "Estimated": False}]}
+    write_tar(path, account_members(a, ["us-east-1", "eu-west-1"], [ta, tb],
+                                    {"ins-a": da, "ins-b": db_})
+              + [("organization/cost-and-usage.json", costs)])
+
+
+def build_insights_org(path):
+    """An organization trail and a member trail with ApiCallRateInsight:
+    the member trail's Insights go, the organization trail is untouched."""
+    m, a = "100000000000", "100000000001"
+    org, dorg = insights_trail("org-trail", m, ["ApiCallRateInsight"],
+                               org=True)
+    mem, dmem = insights_trail("member-ins", a, ["ApiCallRateInsight"],
+                               "AWS::S3::Object")
+    regs = ["us-east-1", "eu-west-1"]
+    ms = [("organization/describe-organization.json", {"Organization": {
+        "Id": "o-example", "MasterAccountId": m, "FeatureSet": "ALL",
+        "Arn": "arn:aws:organizations::%s:organization/o-example" % m}}),
+          ("organization/list-accounts.json", {"Accounts": [
+              {"Id": m, "Name": "management", "Status": "ACTIVE"},
+              {"Id": a, "Name": "member", "Status": "ACTIVE"}]})]
+    ms += account_members(m, regs, [org], {"org-trail": dorg})
+    ms += account_members(a, regs, [org, mem], {"member-ins": dmem})
+    write_tar(path, ms)
+
+
+def build_insights_single(path):
+    """One trail with Insights: nothing is duplicated, no step."""
+    a = "111122223333"
+    t, d = insights_trail("solo", a, ["ApiCallRateInsight",
+                                      "ApiErrorRateInsight"])
+    write_tar(path, account_members(a, ["us-east-1", "eu-west-1"], [t],
+                                    {"solo": d}))
+
+
+def build_insights_stopped(path):
+    """Two plain trails with ApiCallRateInsight: the first is stopped for
+    its management copy (its Insights saving goes with it), the survivor
+    keeps its Insights: no put-insight-selectors step."""
+    a = "111122223333"
+    ta, da = insights_trail("ins-a", a, ["ApiCallRateInsight"])
+    tb, db_ = insights_trail("ins-b", a, ["ApiCallRateInsight"])
+    write_tar(path, account_members(a, ["us-east-1", "eu-west-1"], [ta, tb],
+                                    {"ins-a": da, "ins-b": db_}))
+
+
+BUILDERS = {"insights-dup": build_insights_dup,
+            "insights-stopped": build_insights_stopped,
+            "insights-org": build_insights_org,
+            "insights-single": build_insights_single}
+
+if CASE in BUILDERS:
+    snap = os.path.join(TMP, CASE + ".tar")
+    BUILDERS[CASE](snap)
+elif CASE == "insights-data":
     snap = os.path.join(TMP, "insights-data.tar")
     build_insights_data(snap)
 elif CASE == "multi-account":
@@ -278,7 +384,9 @@ for s in plan["steps"]:
              % (s["number"], s["account_id"], t["owner_account_id"]))
     argv = s["command"]["argv"]
     want_opt = {"stop-logging": "--name"}.get(s["action"], "--trail-name")
-    if argv[:3] != ["aws", "cloudtrail", {"stop-logging": "stop-logging"}.get(
+    if argv[:3] != ["aws", "cloudtrail", {
+            "stop-logging": "stop-logging",
+            "put-insight-selectors": "put-insight-selectors"}.get(
             s["action"], "put-event-selectors")] or argv[3:7] != [
             want_opt, arn, "--region", t["home_region"]]:
         fail("step %d: unexpected argv %r" % (s["number"], argv))
@@ -366,6 +474,64 @@ if CASE == "insights-data":
             "no copy" not in why.get("plain", ""):
         fail("insights-data: steps %r, not planned %r"
              % (plan["steps"], why))
+if CASE.startswith("insights-") and CASE != "insights-data":
+    ins = [s for s in plan["steps"] if s["action"] == "put-insight-selectors"]
+    if CASE == "insights-stopped":
+        got = [(s["action"], s["trail_name"]) for s in plan["steps"]]
+        if got != [("stop-logging", "ins-a")] or any(
+                e["insights_types_stopped"] != ["ApiCallRateInsight"]
+                for e in plan["steps"][0]["effects"]):
+            fail("insights-stopped: steps %r" % got)
+    elif any(s["action"] != "put-insight-selectors" for s in plan["steps"]):
+        fail("%s: unexpected steps %r" % (CASE, [s["action"]
+                                                 for s in plan["steps"]]))
+    if CASE == "insights-single" and plan["steps"]:
+        fail("insights-single: %d step(s), expected none"
+             % len(plan["steps"]))
+    expect = {"insights-dup": ("ins-b", "111122223333",
+                               ["ApiCallRateInsight"],
+                               [{"EventCategories": ["Data", "Management"],
+                                 "InsightType": "ApiErrorRateInsight"}]),
+              "insights-org": ("member-ins", "100000000001",
+                               ["ApiCallRateInsight"], [])}.get(CASE)
+    if expect:
+        name, acct, gone, keep = expect
+        if len(ins) != 1 or ins[0]["trail_name"] != name:
+            fail("%s: expected one put-insight-selectors step on %s, got %r"
+                 % (CASE, name, [(s["action"], s["trail_name"])
+                                 for s in plan["steps"]]))
+        else:
+            s = ins[0]
+            arn = "arn:aws:cloudtrail:us-east-1:%s:trail/%s" % (acct, name)
+            argv = ["aws", "cloudtrail", "put-insight-selectors",
+                    "--trail-name", arn, "--region", "us-east-1",
+                    "--insight-selectors", json.dumps(keep,
+                                                      separators=(",", ":"))]
+            if s["command"]["argv"] != argv:
+                fail("%s: argv %r, expected %r"
+                     % (CASE, s["command"]["argv"], argv))
+            if calls != [argv[1:]]:
+                fail("%s: fake aws got %r" % (CASE, calls))
+            regs = sorted(e["region"] for e in s["effects"]
+                          if e["insights_types_stopped"] == gone)
+            if regs != ["eu-west-1", "us-east-1"]:
+                fail("%s: Insights stopped in %r" % (CASE, regs))
+            if s["insights_charges_stopped"] != 2:
+                fail("%s: insights_charges_stopped %r"
+                     % (CASE, s["insights_charges_stopped"]))
+            if any(e["read_copies_before"] != e["read_copies_after"] or
+                   e["write_copies_before"] != e["write_copies_after"]
+                   for e in s["effects"]):
+                fail("%s: an Insights step changed management copies" % CASE)
+            if s["alternative"] is not None or s["organization_trail"]:
+                fail("%s: alternative or organization trail set" % CASE)
+            if s["summary"].count(gone[0]) != 1:
+                fail("%s: summary %r" % (CASE, s["summary"]))
+            sh_line = [l for l in script.split(b"\n")
+                       if l.startswith(b"# aws cloudtrail put-insight")]
+            if len(sh_line) != 1 or (b"'%s'" % json.dumps(
+                    keep, separators=(",", ":")).encode()) not in sh_line[0]:
+                fail("%s: sh line %r" % (CASE, sh_line))
 if CASE == "multi-account":
     got = [(s["account_id"], s["trail_name"]) for s in plan["steps"]]
     # every member trail goes (the organization trail stays), the larger
@@ -427,6 +593,12 @@ for opts in ([], ["--events-per-month", "1000000"], ["--volumes", volumes]):
              % (name, sv["total_monthly"], sv["paid_usage_monthly"]))
     if any((s["estimated_monthly_saving"] or 0) < 0 for s in d["steps"]):
         fail("%s: a negative saving" % name)
+    if CASE == "insights-dup" and not opts:
+        # ins-b's share: $20 + $4 for its two types, half of it for the
+        # one type removed
+        got = [s["estimated_monthly_saving"] for s in d["steps"]]
+        if sv["basis"] != "billing" or got != [12.0] or sv["partial"]:
+            fail("insights-dup dollars: %r, %r" % (sv, got))
     if CASE == "never-stack" and opts and opts[0] == "--volumes":
         got = {s["trail_name"]: s["estimated_monthly_saving"]
                for s in d["steps"]}
