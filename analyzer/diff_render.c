@@ -346,37 +346,11 @@ int diff_render_markdown(FILE *f, const struct diff *d)
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-static json_t *jstrn(const char *s, size_t n)
-{
-    json_t *v = json_stringn(s, n);
-    char *copy;
-    if (v)
-        return v;
-    /* not UTF-8: keep the ASCII, '?' for the other bytes (as report) */
-    if (!(copy = malloc(n + 1)))
-        return NULL;
-    for (size_t i = 0; i < n; i++)
-        copy[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
-    v = json_stringn(copy, n);
-    free(copy);
-    return v;
-}
-
-static json_t *jstr(const char *s)
-{
-    return s ? jstrn(s, strlen(s)) : json_null();
-}
-
-static json_t *jnum(long long v)
-{
-    return v < 0 ? json_null() : json_integer(v);
-}
-
 static json_t *jcount(struct diff_count c)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "before", jnum(c.before));
-    json_object_set_new(o, "after", jnum(c.after));
+    json_object_set_new(o, "before", out_json_num(c.before));
+    json_object_set_new(o, "after", out_json_num(c.after));
     return o;
 }
 
@@ -388,7 +362,7 @@ static json_t *jlist(const char *list)
     while (p && *p) {
         const char *e = strchr(p, ' ');
         size_t n = e ? (size_t)(e - p) : strlen(p);
-        json_array_append_new(a, jstrn(p, n));
+        json_array_append_new(a, out_json_strn(p, n));
         p += n;
         while (*p == ' ')
             p++;
@@ -399,8 +373,8 @@ static json_t *jlist(const char *list)
 static json_t *side_json(const struct diff_side *s)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "label", jstr(s->label));
-    json_object_set_new(o, "input", jstr(s->input));
+    json_object_set_new(o, "label", out_json_str(s->label));
+    json_object_set_new(o, "input", out_json_str(s->input));
     json_object_set_new(
         o, "input_kind",
         json_string(s->source_snapshot_id ? "database" : "snapshot"));
@@ -408,7 +382,7 @@ static json_t *side_json(const struct diff_side *s)
                         s->source_snapshot_id
                             ? json_integer(s->source_snapshot_id)
                             : json_null());
-    json_object_set_new(o, "started_at", jstr(s->started_at));
+    json_object_set_new(o, "started_at", out_json_str(s->started_at));
     json_object_set_new(o, "complete",
                         s->complete < 0 ? json_null()
                                         : json_boolean(s->complete));
@@ -421,10 +395,10 @@ static json_t *finding_side(const struct finding *x)
     if (!x)
         return json_null();
     o = json_object();
-    json_object_set_new(o, "detail", jstr(x->detail));
-    json_object_set_new(o, "read_copies", jnum(x->read_copies));
-    json_object_set_new(o, "write_copies", jnum(x->write_copies));
-    json_object_set_new(o, "paid_copies", jnum(x->paid_copies));
+    json_object_set_new(o, "detail", out_json_str(x->detail));
+    json_object_set_new(o, "read_copies", out_json_num(x->read_copies));
+    json_object_set_new(o, "write_copies", out_json_num(x->write_copies));
+    json_object_set_new(o, "paid_copies", out_json_num(x->paid_copies));
     json_object_set_new(o, "monthly_cost",
                         x->has_cost ? json_real(llround(x->monthly_cost * 100)
                                                 / 100.0)
@@ -437,11 +411,11 @@ static json_t *finding_json(const struct diff_finding *x)
     const struct finding *k = x->before ? x->before : x->after;
     json_t *o = json_object();
     json_object_set_new(o, "kind", json_string(diff_kind_name(x->kind)));
-    json_object_set_new(o, "rule_id", jstr(k->rule_id));
-    json_object_set_new(o, "title", jstr(k->rule ? k->rule->title : NULL));
-    json_object_set_new(o, "severity", jstr(k->severity));
-    json_object_set_new(o, "account_id", jstr(k->account_id));
-    json_object_set_new(o, "region", jstr(k->region));
+    json_object_set_new(o, "rule_id", out_json_str(k->rule_id));
+    json_object_set_new(o, "title", out_json_str(k->rule ? k->rule->title : NULL));
+    json_object_set_new(o, "severity", out_json_str(k->severity));
+    json_object_set_new(o, "account_id", out_json_str(k->account_id));
+    json_object_set_new(o, "region", out_json_str(k->region));
     json_object_set_new(o, "trail_arns", jlist(k->trail_arns));
     json_object_set_new(o, "before", finding_side(x->before));
     json_object_set_new(o, "after", finding_side(x->after));
@@ -451,11 +425,11 @@ static json_t *finding_json(const struct diff_finding *x)
 static json_t *region_json(const struct diff_region *r)
 {
     json_t *o = json_object(), *ins = json_object();
-    json_object_set_new(o, "region", jstr(r->region));
+    json_object_set_new(o, "region", out_json_str(r->region));
     json_object_set_new(o, "comparable", json_boolean(r->comparable));
-    json_object_set_new(o, "reason", jstr(r->reason));
-    json_object_set_new(o, "scan_state_before", jstr(r->state_before));
-    json_object_set_new(o, "scan_state_after", jstr(r->state_after));
+    json_object_set_new(o, "reason", out_json_str(r->reason));
+    json_object_set_new(o, "scan_state_before", out_json_str(r->state_before));
+    json_object_set_new(o, "scan_state_after", out_json_str(r->state_after));
     json_object_set_new(o, "read_copies", jcount(r->read_copies));
     json_object_set_new(o, "write_copies", jcount(r->write_copies));
     json_object_set_new(o, "paid_copies", jcount(r->paid_copies));
@@ -474,18 +448,18 @@ static json_t *region_json(const struct diff_region *r)
 static json_t *trail_json(const struct diff_trail *t)
 {
     json_t *o = json_object(), *fields = json_array();
-    json_object_set_new(o, "trail_arn", jstr(t->trail_arn));
-    json_object_set_new(o, "name", jstr(t->name));
-    json_object_set_new(o, "change", jstr(t->change));
+    json_object_set_new(o, "trail_arn", out_json_str(t->trail_arn));
+    json_object_set_new(o, "name", out_json_str(t->name));
+    json_object_set_new(o, "change", out_json_str(t->change));
     json_object_set_new(o, "regions_before", json_integer(t->regions_before));
     json_object_set_new(o, "regions_after", json_integer(t->regions_after));
     json_object_set_new(o, "regions_added", jlist(t->regions_added));
     json_object_set_new(o, "regions_removed", jlist(t->regions_removed));
     for (size_t i = 0; i < t->n_fields; i++) {
         json_t *x = json_object();
-        json_object_set_new(x, "field", jstr(t->fields[i].field));
-        json_object_set_new(x, "before", jstr(t->fields[i].before));
-        json_object_set_new(x, "after", jstr(t->fields[i].after));
+        json_object_set_new(x, "field", out_json_str(t->fields[i].field));
+        json_object_set_new(x, "before", out_json_str(t->fields[i].before));
+        json_object_set_new(x, "after", out_json_str(t->fields[i].after));
         json_array_append_new(fields, x);
     }
     json_object_set_new(o, "fields", fields);
@@ -505,12 +479,12 @@ static json_t *account_json(const struct diff_account *a)
 {
     json_t *o = json_object(), *regions = json_array(), *trails = json_array();
     json_t *findings = json_array();
-    json_object_set_new(o, "account_id", jstr(a->account_id));
-    json_object_set_new(o, "name", jstr(a->name));
+    json_object_set_new(o, "account_id", out_json_str(a->account_id));
+    json_object_set_new(o, "name", out_json_str(a->name));
     json_object_set_new(o, "comparable", json_boolean(a->comparable));
-    json_object_set_new(o, "reason", jstr(a->reason));
-    json_object_set_new(o, "scan_status_before", jstr(a->status_before));
-    json_object_set_new(o, "scan_status_after", jstr(a->status_after));
+    json_object_set_new(o, "reason", out_json_str(a->reason));
+    json_object_set_new(o, "scan_status_before", out_json_str(a->status_before));
+    json_object_set_new(o, "scan_status_after", out_json_str(a->status_after));
     for (size_t i = 0; i < a->n_regions; i++)
         json_array_append_new(regions, region_json(&a->regions[i]));
     for (size_t i = 0; i < a->n_trails; i++)

@@ -238,3 +238,28 @@ void out_md(FILE *f, const char *s)
         fputc(c, f);
     }
 }
+
+json_t *out_json_strn(const char *s, size_t n)
+{
+    json_t *v = json_stringn(s, n);
+    char *copy;
+    if (v)
+        return v;
+    if (!(copy = malloc(n + 1)))
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        copy[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
+    v = json_stringn(copy, n);
+    free(copy);
+    return v;
+}
+
+json_t *out_json_str(const char *s)
+{
+    return s ? out_json_strn(s, strlen(s)) : json_null();
+}
+
+json_t *out_json_num(long long v)
+{
+    return v < 0 ? json_null() : json_integer(v);
+}

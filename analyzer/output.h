@@ -8,6 +8,8 @@
 
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include <sqlite3.h>
 
 #include "core/error.h"
@@ -29,5 +31,13 @@ void out_csv_field(FILE *f, const char *s);
  * emphasis, code, links or HTML) and control characters become spaces (one
  * line). NULL writes nothing. Every Markdown renderer uses it. */
 void out_md(FILE *f, const char *s);
+
+/* JSON values for the renderers (new references, or NULL on OOM). A string
+ * that is not UTF-8 keeps its ASCII and '?' for the other bytes: jansson
+ * refuses it and the key would vanish. NULL s gives null. */
+json_t *out_json_strn(const char *s, size_t n);
+json_t *out_json_str(const char *s);
+/* A count, null when negative (unknown). */
+json_t *out_json_num(long long v);
 
 #endif

@@ -364,11 +364,6 @@ int plan_render_markdown(FILE *f, const struct plan *p)
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-static json_t *jstr(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
 /* a "x, y" list as an array */
 static json_t *jlist(const char *s)
 {
@@ -376,7 +371,7 @@ static json_t *jlist(const char *s)
     while (s && *s) {
         const char *e = strstr(s, ", ");
         size_t len = e ? (size_t)(e - s) : strlen(s);
-        json_array_append_new(a, json_stringn(s, len));
+        json_array_append_new(a, out_json_strn(s, len));
         s = e ? e + 2 : s + len;
     }
     return a;
@@ -390,12 +385,12 @@ static json_t *command_json(const struct plan_command *c)
     FILE *mf = open_memstream(&buf, &len);
     json_array_append_new(argv, json_string("aws"));
     for (size_t i = 0; i < c->n_argv; i++)
-        json_array_append_new(argv, json_string(c->argv[i]));
+        json_array_append_new(argv, out_json_str(c->argv[i]));
     json_object_set_new(o, "argv", argv);
     if (mf) {
         sh_command(mf, c, 0);
         fclose(mf);
-        json_object_set_new(o, "shell", json_stringn(buf, len));
+        json_object_set_new(o, "shell", out_json_strn(buf, len));
     }
     free(buf);
     return o;
@@ -409,30 +404,30 @@ int plan_render_json(FILE *f, const struct plan *p)
     json_object_set_new(root, "schema_version",
                         json_integer(PLAN_SCHEMA_VERSION));
     json_object_set_new(snap, "snapshot_id", json_integer(p->snapshot_id));
-    json_object_set_new(snap, "label", jstr(p->label));
+    json_object_set_new(snap, "label", out_json_str(p->label));
     json_object_set_new(root, "snapshot", snap);
     json_object_set_new(root, "planned_snapshot_id",
                         json_integer(p->planned_id));
-    json_object_set_new(sav, "basis", jstr(p->basis));
-    json_object_set_new(sav, "currency", jstr(p->currency));
+    json_object_set_new(sav, "basis", out_json_str(p->basis));
+    json_object_set_new(sav, "currency", out_json_str(p->currency));
     json_object_set_new(sav, "total_monthly",
                         p->basis ? json_real(p->total_saving) : json_null());
     json_object_set_new(sav, "paid_usage_monthly",
                         p->basis ? json_real(p->paid_usage) : json_null());
     json_object_set_new(sav, "partial", json_boolean(p->saving_partial));
-    json_object_set_new(sav, "note", p->basis ? json_null() : jstr(p->savings));
+    json_object_set_new(sav, "note", p->basis ? json_null() : out_json_str(p->savings));
     json_object_set_new(root, "savings", sav);
     for (size_t i = 0; i < p->n_steps; i++) {
         const struct plan_step *s = &p->steps[i];
         json_t *o = json_object(), *effects = json_array();
         json_t *findings = json_array();
         json_object_set_new(o, "number", json_integer(s->number));
-        json_object_set_new(o, "action", jstr(s->action));
-        json_object_set_new(o, "summary", jstr(s->summary));
-        json_object_set_new(o, "trail_arn", jstr(s->trail_arn));
-        json_object_set_new(o, "trail_name", jstr(s->trail_name));
-        json_object_set_new(o, "account_id", jstr(s->account_id));
-        json_object_set_new(o, "region", jstr(s->home_region));
+        json_object_set_new(o, "action", out_json_str(s->action));
+        json_object_set_new(o, "summary", out_json_str(s->summary));
+        json_object_set_new(o, "trail_arn", out_json_str(s->trail_arn));
+        json_object_set_new(o, "trail_name", out_json_str(s->trail_name));
+        json_object_set_new(o, "account_id", out_json_str(s->account_id));
+        json_object_set_new(o, "region", out_json_str(s->home_region));
         json_object_set_new(o, "organization_trail",
                             json_boolean(s->is_organization_trail));
         json_object_set_new(o, "command", command_json(&s->command));
@@ -440,7 +435,7 @@ int plan_render_json(FILE *f, const struct plan *p)
                             s->alternative.n_argv
                                 ? command_json(&s->alternative)
                                 : json_null());
-        json_object_set_new(o, "compliance", jstr(s->compliance));
+        json_object_set_new(o, "compliance", out_json_str(s->compliance));
         json_object_set_new(o, "paid_management_copies_removed",
                             json_integer(s->paid_mgmt_copies));
         json_object_set_new(o, "data_charges_stopped",
@@ -457,8 +452,8 @@ int plan_render_json(FILE *f, const struct plan *p)
         for (size_t j = 0; j < s->n_effects; j++) {
             const struct plan_effect *e = &s->effects[j];
             json_t *x = json_object();
-            json_object_set_new(x, "account_id", jstr(e->account_id));
-            json_object_set_new(x, "region", jstr(e->region));
+            json_object_set_new(x, "account_id", out_json_str(e->account_id));
+            json_object_set_new(x, "region", out_json_str(e->region));
             json_object_set_new(x, "read_copies_before",
                                 json_integer(e->reads_before));
             json_object_set_new(x, "read_copies_after",
@@ -481,11 +476,11 @@ int plan_render_json(FILE *f, const struct plan *p)
         for (size_t j = 0; j < s->n_findings; j++) {
             const struct plan_finding *x = &s->findings[j];
             json_t *fo = json_object();
-            json_object_set_new(fo, "rule_id", jstr(x->rule_id));
-            json_object_set_new(fo, "account_id", jstr(x->account_id));
-            json_object_set_new(fo, "region", jstr(x->region));
-            json_object_set_new(fo, "trail_arns", jstr(x->trail_arns));
-            json_object_set_new(fo, "detail", jstr(x->detail));
+            json_object_set_new(fo, "rule_id", out_json_str(x->rule_id));
+            json_object_set_new(fo, "account_id", out_json_str(x->account_id));
+            json_object_set_new(fo, "region", out_json_str(x->region));
+            json_object_set_new(fo, "trail_arns", out_json_str(x->trail_arns));
+            json_object_set_new(fo, "detail", out_json_str(x->detail));
             json_array_append_new(findings, fo);
         }
         json_object_set_new(o, "findings", findings);
@@ -494,17 +489,17 @@ int plan_render_json(FILE *f, const struct plan *p)
     json_object_set_new(root, "steps", steps);
     for (size_t i = 0; i < p->n_skips; i++) {
         json_t *o = json_object();
-        json_object_set_new(o, "trail_arn", jstr(p->skips[i].trail_arn));
-        json_object_set_new(o, "account_id", jstr(p->skips[i].account_id));
-        json_object_set_new(o, "reason", jstr(p->skips[i].reason));
+        json_object_set_new(o, "trail_arn", out_json_str(p->skips[i].trail_arn));
+        json_object_set_new(o, "account_id", out_json_str(p->skips[i].account_id));
+        json_object_set_new(o, "reason", out_json_str(p->skips[i].reason));
         json_array_append_new(skips, o);
     }
     json_object_set_new(root, "not_planned", skips);
     for (size_t i = 0; i < p->n_gaps; i++) {
         json_t *o = json_object();
-        json_object_set_new(o, "account_id", jstr(p->gaps[i].account_id));
-        json_object_set_new(o, "region", jstr(p->gaps[i].region));
-        json_object_set_new(o, "detail", jstr(p->gaps[i].detail));
+        json_object_set_new(o, "account_id", out_json_str(p->gaps[i].account_id));
+        json_object_set_new(o, "region", out_json_str(p->gaps[i].region));
+        json_object_set_new(o, "detail", out_json_str(p->gaps[i].detail));
         json_object_set_new(o, "preexisting",
                             json_boolean(p->gaps[i].preexisting));
         json_array_append_new(gaps, o);

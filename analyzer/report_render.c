@@ -403,33 +403,6 @@ int report_render_markdown(FILE *f, const struct report *r, int findings_only)
 
 /* ---- JSON ------------------------------------------------------------------ */
 
-static json_t *jstrn(const char *s, size_t n)
-{
-    json_t *v = json_stringn(s, n);
-    char *copy;
-    if (v)
-        return v;
-    /* not UTF-8 (a trail name from a member path): jansson refuses it and
-     * the key would vanish; keep the ASCII, '?' for the other bytes */
-    if (!(copy = malloc(n + 1)))
-        return NULL;
-    for (size_t i = 0; i < n; i++)
-        copy[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
-    v = json_stringn(copy, n);
-    free(copy);
-    return v;
-}
-
-static json_t *jstr(const char *s)
-{
-    return s ? jstrn(s, strlen(s)) : json_null();
-}
-
-static json_t *jnum(long long v)
-{
-    return v < 0 ? json_null() : json_integer(v);
-}
-
 static json_t *jtri(int v)
 {
     return v < 0 ? json_null() : json_boolean(v);
@@ -448,21 +421,21 @@ static json_t *finding_json(const struct finding *x)
     while (p && *p) {
         const char *e = strchr(p, ' ');
         size_t n = e ? (size_t)(e - p) : strlen(p);
-        json_array_append_new(arns, jstrn(p, n));
+        json_array_append_new(arns, out_json_strn(p, n));
         p += n;
         while (*p == ' ')
             p++;
     }
-    json_object_set_new(o, "rule_id", jstr(x->rule_id));
-    json_object_set_new(o, "severity", jstr(x->severity));
-    json_object_set_new(o, "title", jstr(x->rule ? x->rule->title : NULL));
-    json_object_set_new(o, "account_id", jstr(x->account_id));
-    json_object_set_new(o, "region", jstr(x->region));
+    json_object_set_new(o, "rule_id", out_json_str(x->rule_id));
+    json_object_set_new(o, "severity", out_json_str(x->severity));
+    json_object_set_new(o, "title", out_json_str(x->rule ? x->rule->title : NULL));
+    json_object_set_new(o, "account_id", out_json_str(x->account_id));
+    json_object_set_new(o, "region", out_json_str(x->region));
     json_object_set_new(o, "trail_arns", arns);
-    json_object_set_new(o, "detail", jstr(x->detail));
-    json_object_set_new(o, "read_copies", jnum(x->read_copies));
-    json_object_set_new(o, "write_copies", jnum(x->write_copies));
-    json_object_set_new(o, "paid_copies", jnum(x->paid_copies));
+    json_object_set_new(o, "detail", out_json_str(x->detail));
+    json_object_set_new(o, "read_copies", out_json_num(x->read_copies));
+    json_object_set_new(o, "write_copies", out_json_num(x->write_copies));
+    json_object_set_new(o, "paid_copies", out_json_num(x->paid_copies));
     json_object_set_new(o, "monthly_cost", jmoney(x->has_cost,
                                                   x->monthly_cost));
     return o;
@@ -472,12 +445,12 @@ static json_t *account_json(const struct account_report *a)
 {
     json_t *o = json_object(), *regions = json_array(), *rows = json_array();
     json_t *findings = json_array();
-    json_object_set_new(o, "account_id", jstr(a->account_id));
-    json_object_set_new(o, "name", jstr(a->name));
-    json_object_set_new(o, "scan_status", jstr(a->scan_status));
-    json_object_set_new(o, "scan_reason", jstr(a->scan_reason));
-    json_object_set_new(o, "probable_causes", jstr(a->probable_causes));
-    json_object_set_new(o, "status", jstr(a->status));
+    json_object_set_new(o, "account_id", out_json_str(a->account_id));
+    json_object_set_new(o, "name", out_json_str(a->name));
+    json_object_set_new(o, "scan_status", out_json_str(a->scan_status));
+    json_object_set_new(o, "scan_reason", out_json_str(a->scan_reason));
+    json_object_set_new(o, "probable_causes", out_json_str(a->probable_causes));
+    json_object_set_new(o, "status", out_json_str(a->status));
     json_object_set_new(o, "cost_warning", json_boolean(a->cost_warning));
     json_object_set_new(o, "trail_count", json_integer(a->n_trails));
     json_object_set_new(o, "monthly_cost",
@@ -489,8 +462,8 @@ static json_t *account_json(const struct account_report *a)
         json_t *x = json_object();
         int copies = l->read_copies > l->write_copies ? l->read_copies
                                                       : l->write_copies;
-        json_object_set_new(x, "region", jstr(l->region));
-        json_object_set_new(x, "scan_state", jstr(l->scan_state));
+        json_object_set_new(x, "region", out_json_str(l->region));
+        json_object_set_new(x, "scan_state", out_json_str(l->scan_state));
         json_object_set_new(x, "trails", json_integer(l->trails));
         json_object_set_new(x, "active_trails", json_integer(l->active));
         json_object_set_new(x, "read_copies", json_integer(l->read_copies));
@@ -510,10 +483,10 @@ static json_t *account_json(const struct account_report *a)
     for (size_t i = 0; i < a->n_rows; i++) {
         const struct trail_row *r = &a->rows[i];
         json_t *x = json_object();
-        json_object_set_new(x, "region", jstr(r->region));
-        json_object_set_new(x, "trail_name", jstr(r->name));
-        json_object_set_new(x, "trail_arn", jstr(r->trail_arn));
-        json_object_set_new(x, "home_region", jstr(r->home_region));
+        json_object_set_new(x, "region", out_json_str(r->region));
+        json_object_set_new(x, "trail_name", out_json_str(r->name));
+        json_object_set_new(x, "trail_arn", out_json_str(r->trail_arn));
+        json_object_set_new(x, "home_region", out_json_str(r->home_region));
         json_object_set_new(x, "is_multi_region", json_boolean(r->multi));
         json_object_set_new(x, "is_organization_trail", json_boolean(r->org));
         json_object_set_new(x, "shadow", json_boolean(r->shadow));
@@ -523,8 +496,8 @@ static json_t *account_json(const struct account_report *a)
         json_object_set_new(x, "data_events", jtri(r->data));
         json_object_set_new(x, "insights", jtri(r->insights));
         json_object_set_new(x, "network_activity_events", jtri(r->network));
-        json_object_set_new(x, "logging", jstr(r->logging));
-        json_object_set_new(x, "selectors", jstr(r->selectors));
+        json_object_set_new(x, "logging", out_json_str(r->logging));
+        json_object_set_new(x, "selectors", out_json_str(r->selectors));
         json_array_append_new(rows, x);
     }
     for (size_t i = 0; i < a->n_findings; i++)
@@ -567,9 +540,9 @@ int report_render_json(FILE *f, const struct report *r, int findings_only)
     fprintf(f, ",\n\"schema_version\":%d,\n\"snapshot\":",
             REPORT_SCHEMA_VERSION);
     json_object_set_new(snap, "snapshot_id", json_integer(r->snapshot_id));
-    json_object_set_new(snap, "label", jstr(r->label));
-    json_object_set_new(snap, "started_at", jstr(r->started_at));
-    json_object_set_new(snap, "collector", jstr(r->collector));
+    json_object_set_new(snap, "label", out_json_str(r->label));
+    json_object_set_new(snap, "started_at", out_json_str(r->started_at));
+    json_object_set_new(snap, "collector", out_json_str(r->collector));
     json_object_set_new(snap, "has_manifest", json_boolean(r->has_manifest));
     json_object_set_new(snap, "verified", json_boolean(r->verified));
     json_object_set_new(snap, "complete", jtri(r->complete));
@@ -585,12 +558,12 @@ int report_render_json(FILE *f, const struct report *r, int findings_only)
     json_object_set_new(summary, "findings_by_severity", sev);
     json_t *costs = json_object();
     json_object_set_new(costs, "basis",
-                        r->costs.kind[0] ? jstr(r->costs.kind) : json_null());
-    json_object_set_new(costs, "currency", jstr(r->costs.currency));
+                        r->costs.kind[0] ? out_json_str(r->costs.kind) : json_null());
+    json_object_set_new(costs, "currency", out_json_str(r->costs.currency));
     json_object_set_new(costs, "billing_months",
                         json_integer(r->costs.months));
     json_object_set_new(costs, "billing_through",
-                        r->costs.through[0] ? jstr(r->costs.through)
+                        r->costs.through[0] ? out_json_str(r->costs.through)
                                             : json_null());
     json_object_set_new(costs, "monthly_cost",
                         jmoney(r->costs.kind[0] && r->monthly_regions > 0,
