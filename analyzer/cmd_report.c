@@ -14,6 +14,7 @@
 #include "analyzer/load.h"
 #include "analyzer/report.h"
 #include "analyzer/rules.h"
+#include "analyzer/trace.h"
 
 static const char usage[] =
     "usage: ctaudit report SNAPSHOT...|DB [options]\n"
@@ -105,6 +106,7 @@ int cmd_report(int argc, char **argv)
     const char *output = NULL, *rules_dir = NULL;
     int fmt = FMT_MD, only = 0, fail_on = 0, opt;
     int status = CT_EXIT_ERROR, have_report = 0;
+    double t = 0, t_all = trace_start();
     sqlite3 *db = NULL;
 
     memset(&rep, 0, sizeof(rep));
@@ -180,21 +182,26 @@ int cmd_report(int argc, char **argv)
         cli_error("report: %s", err.message);
         goto done;
     }
+    t = trace_start();
     if (load_open_input(&db, (const char *const *)argv + optind, argc - optind,
                         &lo, &err)
+        || (trace_perf(t, "load"), t = trace_start(), 0)
         || db_exec(db, "PRAGMA temp_store = FILE; PRAGMA main.cache_size = -16384; PRAGMA temp.cache_size = -16384", &err)
         || costs_prepare(db, &co, &err)
         || db_materialize_views(db, &err)
+        || (trace_perf(t, "views"), 0)
         || db_guard_readonly(db, &err)) {
         cli_error("report: %s", err.message);
         goto done;
     }
     cli_warnings_finish(&warnings);
+    t = trace_start();
     if (report_build(&rep, db, &rules, &ro, &err)) {
         cli_error("report: %s", err.message);
         goto done;
     }
     have_report = 1;
+    trace_perf(t, "report");
     if ((co.events_per_month >= 0 || co.volumes_file)
         && strcmp(rep.costs.kind, "billing") == 0)
         cli_error("report: warning: --events-per-month/--volumes ignored: "
@@ -203,10 +210,12 @@ int cmd_report(int argc, char **argv)
         if (!report_find_account(&rep, accounts[i]))
             cli_error("report: warning: account %s is not in the snapshot",
                       accounts[i]);
+    t = trace_start();
     if (render(stdout, &rep, fmt, only)) {
         cli_error("report: out of memory");
         goto done;
     }
+    trace_perf(t, "render");
     if (output && write_file(output, &rep, fmt, only))
         goto done;
     status = cli_finish_stdout();
@@ -214,10 +223,13 @@ int cmd_report(int argc, char **argv)
         && report_max_severity(&rep) >= fail_on)
         status = CT_EXIT_FINDINGS;
 done:
+    t = trace_start();
     if (have_report)
         report_release(&rep);
     rules_release(&rules);
     sqlite3_close(db);
+    trace_perf(t, "release");
+    trace_perf(t_all, "total");
     free(accounts);
     return status;
 usage_error:

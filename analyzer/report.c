@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/trace.h"
+
 const char *report_trail_name(const char *arn)
 {
     const char *p = arn ? strstr(arn, ":trail/") : NULL;
@@ -567,10 +569,18 @@ int report_build(struct report *out, sqlite3 *db, const struct rule_set *rules,
         idx[i].account = &r.accounts[i];
     }
     qsort(idx, r.n_accounts, sizeof(*idx), cmp_index);
-    if ((rc = load_rows(&r, db, idx, err))
-        || (rc = load_regions(&r, db, idx, err))
-        || (rc = rules_run(&r.findings, rules, db, r.snapshot_id, err)))
+    double t = trace_start();
+    if ((rc = load_rows(&r, db, idx, err)))
         goto fail;
+    trace_perf(t, "report: trail rows");
+    t = trace_start();
+    if ((rc = load_regions(&r, db, idx, err)))
+        goto fail;
+    trace_perf(t, "report: regions");
+    t = trace_start();
+    if ((rc = rules_run(&r.findings, rules, db, r.snapshot_id, err)))
+        goto fail;
+    trace_perf(t, "report: rules (%zu findings)", r.findings.n);
 
     /* attach findings: global ones, and each account's (in rule order) */
     for (size_t i = 0; i < r.findings.n; i++) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "analyzer/db.h"
+#include "analyzer/trace.h"
 #include "core/embedded.h"
 
 extern const struct ct_embedded ct_rule_files[];
@@ -410,9 +411,11 @@ int rules_run(struct finding_list *out, const struct rule_set *set,
               sqlite3 *db, long long snapshot_id, struct ct_error *err)
 {
     for (size_t i = 0; i < set->n_rules; i++) {
+        double t = trace_start();
         int rc = run_rule(out, &set->rules[i], db, snapshot_id, err);
         if (rc)
             return rc;
+        trace_perf(t, "rule %s", set->rules[i].id);
     }
     if (out->n)
         qsort(out->items, out->n, sizeof(*out->items), cmp_finding);

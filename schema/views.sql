@@ -342,6 +342,10 @@ SELECT t.snapshot_id, t.trail_arn, t.name, t.owner_account_id, t.home_region,
         WHEN t.has_insight_selectors = 0 THEN 0
     END AS has_insights,
     CASE
+        WHEN ins.doc_id IS NOT NULL THEN coalesce(ins_n.n, 0)
+        WHEN t.has_insight_selectors = 0 THEN 0
+    END AS insight_types,
+    CASE
         WHEN es.doc_id IS NOT NULL THEN coalesce(kinds.has_data, 0)
         WHEN t.has_custom_event_selectors = 0 THEN 0
     END AS has_data,
@@ -406,7 +410,12 @@ SELECT ar.snapshot_id, ar.account_id, ar.region, ar.scan_state,
         AS unknown_trails,
     coalesce(sum(t.logging = 'unknown'), 0) AS unknown_logging,
     count(c.trail_arn) AS trails,
-    coalesce(sum(t.delivers), 0) AS active_trails
+    coalesce(sum(t.delivers), 0) AS active_trails,
+    -- what shares the region's data, network activity and Insights charges
+    coalesce(sum(t.delivers AND t.has_data = 1), 0) AS data_trails,
+    coalesce(sum(t.delivers AND t.has_network = 1), 0) AS network_trails,
+    coalesce(sum(CASE WHEN t.delivers THEN t.insight_types END), 0)
+        AS insight_types
 FROM v_account_regions ar
 LEFT JOIN v_coverage c ON c.snapshot_id = ar.snapshot_id
     AND c.account_id = ar.account_id AND c.region = ar.region
@@ -574,28 +583,10 @@ u AS (
     FROM v_usage_monthly
     GROUP BY snapshot_id, account_id, region
 ),
-k AS (
-    SELECT c.snapshot_id, c.account_id, c.region,
-        sum(t.has_data = 1) AS data_trails,
-        sum(t.has_network = 1) AS network_trails,
-        sum(CASE WHEN t.has_insights = 1 THEN
-                (SELECT count(*) FROM v_trail_insights i
-                 WHERE i.snapshot_id = t.snapshot_id
-                   AND i.trail_arn = t.trail_arn) ELSE 0 END)
-            AS insight_types
-    FROM v_trails t
-    JOIN v_coverage c ON c.snapshot_id = t.snapshot_id
-        AND c.trail_arn = t.trail_arn
-    WHERE t.delivers
-      AND (t.has_data = 1 OR t.has_network = 1 OR t.has_insights = 1)
-    GROUP BY c.snapshot_id, c.account_id, c.region
-),
 r AS (
     SELECT m.snapshot_id, m.account_id, m.region, ar.partition,
         max(m.read_copies, m.write_copies) AS copies,
-        coalesce(k.data_trails, 0) AS data_trails,
-        coalesce(k.network_trails, 0) AS network_trails,
-        coalesce(k.insight_types, 0) AS insight_types,
+        m.data_trails, m.network_trails, m.insight_types,
         b.snapshot_id IS NOT NULL AS billed, b.currency AS bill_currency,
         CASE WHEN (SELECT count(*) FROM volume_estimates) > 0 THEN
             (SELECT v.management_events FROM volume_estimates v
@@ -621,8 +612,6 @@ r AS (
     FROM v_region_mgmt m
     JOIN v_regions ar ON ar.snapshot_id = m.snapshot_id
         AND ar.region = m.region
-    LEFT JOIN k ON k.snapshot_id = m.snapshot_id
-        AND k.account_id = m.account_id AND k.region = m.region
     LEFT JOIN billed b ON b.snapshot_id = m.snapshot_id
 ),
 priced AS (
@@ -693,10 +682,7 @@ SELECT c.snapshot_id, c.account_id, c.region, c.trail_arn, rc.basis,
     CASE WHEN t.has_network = 1 THEN rc.network_monthly / rc.network_trails
          ELSE 0 END AS network_monthly,
     CASE WHEN t.has_insights = 1 THEN
-            rc.insights_monthly
-            * (SELECT count(*) FROM v_trail_insights i
-               WHERE i.snapshot_id = t.snapshot_id
-                 AND i.trail_arn = t.trail_arn) / rc.insight_types
+            rc.insights_monthly * t.insight_types / rc.insight_types
          ELSE 0 END AS insights_monthly
 FROM v_trails t
 JOIN v_coverage c ON c.snapshot_id = t.snapshot_id

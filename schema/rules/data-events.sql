@@ -18,10 +18,14 @@ SELECT 'data-events' AS rule_id,
     NULL AS read_copies,
     NULL AS write_copies,
     NULL AS paid_copies,
-    (SELECT x.data_monthly FROM v_trail_region_costs x
-     WHERE x.snapshot_id = c.snapshot_id AND x.account_id = c.account_id
-       AND x.region = c.region AND x.trail_arn = c.trail_arn)
-        AS monthly_cost
+    -- looked up only when the snapshot has dollars (a cost basis)
+    CASE WHEN EXISTS (SELECT 1 FROM v_region_costs k
+                      WHERE k.snapshot_id = :snapshot_id
+                        AND k.basis IS NOT NULL) THEN
+        (SELECT x.data_monthly FROM v_trail_region_costs x
+         WHERE x.snapshot_id = c.snapshot_id AND x.account_id = c.account_id
+           AND x.region = c.region AND x.trail_arn = c.trail_arn)
+    END AS monthly_cost
 FROM v_coverage c
 JOIN v_trails t ON t.snapshot_id = c.snapshot_id AND t.trail_arn = c.trail_arn
 JOIN scopes sc ON sc.snapshot_id = t.snapshot_id AND sc.trail_arn = t.trail_arn

@@ -2,34 +2,34 @@
 -- severity: warning
 -- rationale: CloudTrail delivers the first copy of management events in each account and region free; every further trail that delivers the same events is billed at $2.00 per 100,000 events. Reads and writes are counted separately: a ReadOnly trail beside a WriteOnly trail pays nothing extra.
 -- remediation: Keep one trail that captures reads and writes (prefer the organization trail) and stop logging on the others, or narrow them to what the kept trail does not capture.
-WITH dup AS (
-    SELECT snapshot_id, account_id, region, read_copies, write_copies
-    FROM v_region_mgmt
-    WHERE snapshot_id = :snapshot_id
-      AND (read_copies > 1 OR write_copies > 1)
-),
-involved AS (
-    SELECT d.account_id, d.region, c.trail_arn
-    FROM dup d
+-- one pass: the duplicated regions in (account, region) order, each with
+-- the delivering trails that capture the duplicated kind, by ARN
+WITH involved AS (
+    SELECT d.snapshot_id, d.account_id, d.region, d.read_copies,
+        d.write_copies, c.trail_arn
+    FROM v_region_mgmt d
     JOIN v_coverage c ON c.snapshot_id = d.snapshot_id
         AND c.account_id = d.account_id AND c.region = d.region
     JOIN v_trails t ON t.snapshot_id = c.snapshot_id
         AND t.trail_arn = c.trail_arn
-    WHERE t.delivers
+    WHERE d.snapshot_id = :snapshot_id
+      AND (d.read_copies > 1 OR d.write_copies > 1)
+      AND t.delivers
       AND ((d.read_copies > 1 AND t.mgmt_reads = 1)
            OR (d.write_copies > 1 AND t.mgmt_writes = 1))
     ORDER BY d.account_id, d.region, c.trail_arn
 ),
-lists AS (
-    SELECT account_id, region, group_concat(trail_arn, ' ') AS trail_arns
+d AS (
+    SELECT snapshot_id, account_id, region, read_copies, write_copies,
+        group_concat(trail_arn, ' ') AS trail_arns
     FROM involved
-    GROUP BY account_id, region
+    GROUP BY snapshot_id, account_id, region
 )
 SELECT 'duplicate-management-events' AS rule_id,
     'warning' AS severity,
     d.account_id,
     d.region,
-    l.trail_arns,
+    d.trail_arns,
     printf('%d read and %d write copies of management events: %s',
            d.read_copies, d.write_copies,
            CASE
@@ -49,10 +49,13 @@ SELECT 'duplicate-management-events' AS rule_id,
     d.read_copies,
     d.write_copies,
     max(d.read_copies, d.write_copies) - 1 AS paid_copies,
-    (SELECT rc.paid_mgmt_monthly FROM v_region_costs rc
-     WHERE rc.snapshot_id = d.snapshot_id
-       AND rc.account_id = d.account_id AND rc.region = d.region)
-        AS monthly_cost
-FROM dup d
-JOIN lists l ON l.account_id = d.account_id AND l.region = d.region
+    -- looked up only when the snapshot has dollars (a cost basis)
+    CASE WHEN EXISTS (SELECT 1 FROM v_region_costs k
+                      WHERE k.snapshot_id = :snapshot_id
+                        AND k.basis IS NOT NULL) THEN
+        (SELECT rc.paid_mgmt_monthly FROM v_region_costs rc
+         WHERE rc.snapshot_id = d.snapshot_id
+           AND rc.account_id = d.account_id AND rc.region = d.region)
+    END AS monthly_cost
+FROM d
 ORDER BY d.account_id, d.region;

@@ -28,12 +28,17 @@ SELECT 'duplicate-network-activity-events' AS rule_id,
     NULL AS write_copies,
     CASE WHEN o.overlap = 2 THEN 1 ELSE 0 END AS paid_copies,
     -- the duplicate copy: the smaller of the two trails' shares
-    CASE WHEN o.overlap = 2 THEN (
-        SELECT CASE WHEN count(x.network_monthly) = 2 THEN min(x.network_monthly) END
-        FROM v_trail_region_costs x
-        WHERE x.snapshot_id = ca.snapshot_id
-          AND x.account_id = ca.account_id AND x.region = ca.region
-          AND x.trail_arn IN (o.trail_a, o.trail_b)) END AS monthly_cost
+    -- looked up only when the snapshot has dollars (a cost basis)
+    CASE WHEN EXISTS (SELECT 1 FROM v_region_costs k
+                      WHERE k.snapshot_id = :snapshot_id
+                        AND k.basis IS NOT NULL) THEN
+        CASE WHEN o.overlap = 2 THEN (
+            SELECT CASE WHEN count(x.network_monthly) = 2 THEN min(x.network_monthly) END
+            FROM v_trail_region_costs x
+            WHERE x.snapshot_id = ca.snapshot_id
+              AND x.account_id = ca.account_id AND x.region = ca.region
+              AND x.trail_arn IN (o.trail_a, o.trail_b)) END
+    END AS monthly_cost
 FROM pairs o
 JOIN v_trails ta ON ta.snapshot_id = o.snapshot_id AND ta.trail_arn = o.trail_a
 JOIN v_trails tb ON tb.snapshot_id = o.snapshot_id AND tb.trail_arn = o.trail_b

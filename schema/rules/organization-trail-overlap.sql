@@ -24,10 +24,14 @@ SELECT 'organization-trail-overlap' AS rule_id,
     m.write_copies,
     max(m.read_copies, m.write_copies) - 1 AS paid_copies,
     -- what this account's own copy costs: one paid copy
-    (SELECT rc.mgmt_copy_monthly FROM v_region_costs rc
-     WHERE rc.snapshot_id = c.snapshot_id
-       AND rc.account_id = c.account_id AND rc.region = c.region)
-        AS monthly_cost
+    -- looked up only when the snapshot has dollars (a cost basis)
+    CASE WHEN EXISTS (SELECT 1 FROM v_region_costs k
+                      WHERE k.snapshot_id = :snapshot_id
+                        AND k.basis IS NOT NULL) THEN
+        (SELECT rc.mgmt_copy_monthly FROM v_region_costs rc
+         WHERE rc.snapshot_id = c.snapshot_id
+           AND rc.account_id = c.account_id AND rc.region = c.region)
+    END AS monthly_cost
 FROM v_coverage c
 JOIN v_trails t ON t.snapshot_id = c.snapshot_id AND t.trail_arn = c.trail_arn
 JOIN v_coverage oc ON oc.snapshot_id = c.snapshot_id
