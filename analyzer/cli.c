@@ -2,6 +2,7 @@
 #include "analyzer/cli.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,4 +161,55 @@ done:
         unlink(tmp);
     free(tmp);
     return rc;
+}
+
+static const char *volatile signal_path;
+
+static void remove_and_die(int sig)
+{
+    const char *path = signal_path;
+    if (path)
+        unlink(path); /* async-signal-safe */
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void cli_remove_on_signal(const char *path)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    signal_path = path;
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = path ? remove_and_die : SIG_DFL;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+int cli_temp_file(const char *cmd, const char *what, char **out)
+{
+    const char *dir = getenv("TMPDIR");
+    size_t n;
+    char *path;
+    int fd;
+    *out = NULL;
+    if (!dir || !*dir)
+        dir = "/tmp";
+    n = strlen(dir) + strlen(what) + sizeof("/ctaudit--XXXXXX");
+    if (!(path = malloc(n))) {
+        cli_error("%s: out of memory", cmd);
+        return -1;
+    }
+    snprintf(path, n, "%s/ctaudit-%s-XXXXXX", dir, what);
+    if ((fd = mkstemp(path)) < 0) {
+        cli_error("%s: cannot create a work file in '%s': %s (set TMPDIR "
+                  "to a writable directory)",
+                  cmd, dir, strerror(errno));
+        free(path);
+        return -1;
+    }
+    close(fd);
+    *out = path;
+    return 0;
 }

@@ -72,4 +72,18 @@ int cli_write_atomic(const char *cmd, const char *path,
 /* Closes stdout and reports a write error (disk full, closed pipe). */
 int cli_finish_stdout(void);
 
+/*
+ * Creates an empty file $TMPDIR/ctaudit-<what>-XXXXXX (/tmp without
+ * TMPDIR) and returns its path in *out (owned: free), or prints
+ * "<cmd>: cannot create a work file in DIR: reason" and returns -1.
+ */
+int cli_temp_file(const char *cmd, const char *what, char **out);
+
+/*
+ * Removes the temporary file at path if SIGINT, SIGTERM or SIGHUP ends the
+ * program, then dies of the same signal. One file at a time: NULL forgets
+ * it (call before freeing or removing it). path is borrowed until then.
+ */
+void cli_remove_on_signal(const char *path);
+
 #endif

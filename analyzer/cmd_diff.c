@@ -171,7 +171,8 @@ int cmd_diff(int argc, char **argv)
     if (diff_open(&db, &ids, &before, &after, &lo, &err) ||
         db_exec(db, "PRAGMA temp_store = FILE", &err) ||
         costs_prepare(db, &co, &err) ||
-        db_materialize_views(db, &err) || db_guard_readonly(db, &err)) {
+        db_materialize_views(db, "temp", &err) ||
+        db_guard_readonly(db, &err)) {
         cli_error("diff: %s", err.message);
         goto done;
     }

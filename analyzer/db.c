@@ -67,7 +67,8 @@ done:
     return rc;
 }
 
-int db_create(sqlite3 **out, const char *path, struct ct_error *err)
+static int create(sqlite3 **out, const char *path, int with_views,
+                  struct ct_error *err)
 {
     sqlite3 *db = NULL;
     int rc = 0;
@@ -85,7 +86,8 @@ int db_create(sqlite3 **out, const char *path, struct ct_error *err)
                  "PRAGMA cache_size=-32768; PRAGMA foreign_keys=OFF;",
                  err);
     for (size_t i = 0; rc == 0 && i < ct_schema_files_count; i++)
-        rc = db_exec(db, ct_schema_files[i].text, err);
+        if (with_views || strcmp(ct_schema_files[i].name, "views.sql") != 0)
+            rc = db_exec(db, ct_schema_files[i].text, err);
     if (rc)
         goto done;
     *out = db;
@@ -95,77 +97,75 @@ done:
     return rc;
 }
 
+int db_create(sqlite3 **out, const char *path, struct ct_error *err)
+{
+    return create(out, path, 1, err);
+}
+
+int db_create_scratch(sqlite3 **out, const char *path, struct ct_error *err)
+{
+    return create(out, path, 0, err);
+}
+
 /* Indexes on the materialized views: what the later views, the rules and
  * the report join on. Created as soon as their table exists. */
 static const struct {
     const char *view;
-    const char *sql;
+    const char *name;
+    const char *columns;
 } materialized_indexes[] = {
-    {"v_accounts", "CREATE INDEX temp.m_accounts ON v_accounts "
-                   "(snapshot_id, account_id)"},
+    {"v_accounts", "m_accounts", "snapshot_id, account_id"},
     /* covering: v_coverage and v_region_mgmt read nothing else, and
      * v_region_mgmt groups in this order without sorting */
-    {"v_account_regions", "CREATE INDEX temp.m_ar ON v_account_regions "
-                          "(snapshot_id, account_id, region, scan_state, "
-                          "partition, global_region)"},
-    {"v_trail_documents", "CREATE INDEX temp.m_docs ON v_trail_documents "
-                          "(snapshot_id, trail_arn, kind)"},
-    {"v_trail_documents", "CREATE INDEX temp.m_docs_id ON v_trail_documents "
-                          "(doc_id)"},
-    {"v_mgmt_selectors", "CREATE INDEX temp.m_mgmt_sel ON v_mgmt_selectors "
-                         "(snapshot_id, trail_arn)"},
-    {"v_trail_scopes", "CREATE INDEX temp.m_scopes ON v_trail_scopes "
-                       "(snapshot_id, trail_arn)"},
-    {"v_trail_scopes", "CREATE INDEX temp.m_scopes_id ON v_trail_scopes "
-                       "(snapshot_id, scope_id)"},
-    {"v_scope_terms", "CREATE INDEX temp.m_terms ON v_scope_terms "
-                      "(snapshot_id, scope_id)"},
+    {"v_account_regions", "m_ar",
+     "snapshot_id, account_id, region, scan_state, partition, global_region"},
+    {"v_trail_documents", "m_docs", "snapshot_id, trail_arn, kind"},
+    {"v_trail_documents", "m_docs_id", "doc_id"},
+    {"v_mgmt_selectors", "m_mgmt_sel", "snapshot_id, trail_arn"},
+    {"v_trail_scopes", "m_scopes", "snapshot_id, trail_arn"},
+    {"v_trail_scopes", "m_scopes_id", "snapshot_id, scope_id"},
+    {"v_scope_terms", "m_terms", "snapshot_id, scope_id"},
     /* covering every column: hundreds of thousands of lookups by ARN from
      * v_coverage rows (v_region_mgmt, the rules, the report) read the
      * index only */
-    {"v_trails", "CREATE INDEX temp.m_trails ON v_trails "
-                 "(snapshot_id, trail_arn, name, owner_account_id, "
-                 "home_region, partition, is_multi_region, "
-                 "is_organization_trail, include_global_events, logging, "
-                 "delivers, selectors, mgmt_reads, mgmt_writes, "
-                 "excluded_sources, insights_source, has_insights, "
-                 "insight_types, has_data, has_network)"},
+    {"v_trails", "m_trails",
+     "snapshot_id, trail_arn, name, owner_account_id, home_region, "
+     "partition, is_multi_region, is_organization_trail, "
+     "include_global_events, logging, delivers, selectors, mgmt_reads, "
+     "mgmt_writes, excluded_sources, insights_source, has_insights, "
+     "insight_types, has_data, has_network"},
     /* both covering (v_coverage has six columns) */
-    {"v_coverage", "CREATE INDEX temp.m_cov ON v_coverage "
-                   "(snapshot_id, account_id, region, trail_arn, via, "
-                   "listed)"},
-    {"v_coverage", "CREATE INDEX temp.m_cov_trail ON v_coverage "
-                   "(snapshot_id, trail_arn, account_id, region, via, "
-                   "listed)"},
-    {"v_region_mgmt", "CREATE INDEX temp.m_mgmt ON v_region_mgmt "
-                      "(snapshot_id, account_id, region, scan_state, "
-                      "read_copies, write_copies, unknown_trails, "
-                      "unknown_logging, trails, active_trails, data_trails, "
-                      "network_trails, insight_types)"},
-    {"v_region_costs", "CREATE INDEX temp.m_rcost ON v_region_costs "
-                       "(snapshot_id, account_id, region)"},
+    {"v_coverage", "m_cov",
+     "snapshot_id, account_id, region, trail_arn, via, listed"},
+    {"v_coverage", "m_cov_trail",
+     "snapshot_id, trail_arn, account_id, region, via, listed"},
+    {"v_region_mgmt", "m_mgmt",
+     "snapshot_id, account_id, region, scan_state, read_copies, "
+     "write_copies, unknown_trails, unknown_logging, trails, active_trails, "
+     "data_trails, network_trails, insight_types"},
+    {"v_region_costs", "m_rcost", "snapshot_id, account_id, region"},
     /* the rules' "does this snapshot have dollars at all" test */
-    {"v_region_costs", "CREATE INDEX temp.m_rcost_basis ON v_region_costs "
-                       "(snapshot_id, basis)"},
+    {"v_region_costs", "m_rcost_basis", "snapshot_id, basis"},
 };
 
 /* Views computed where they are used rather than stored: read only by
  * per-row lookups of a few rules, made only when the snapshot has dollars,
  * where three index seeks into the tables below cost less than storing
- * ~200,000 rows and their index. TEMP views all the same, from this
- * binary's definition. */
+ * ~200,000 rows and their index. Views all the same, in the target schema,
+ * from this binary's definition. */
 static const char *const unmaterialized[] = {"v_trail_region_costs"};
 
-/* Runs one statement of views.sql as a TEMP table, then its indexes. */
-static int materialize_one(sqlite3 *db, const char *stmt, size_t len,
-                           struct ct_error *err)
+/* Runs one statement of views.sql as a table of schema `schema`, then its
+ * indexes and statistics. */
+static int materialize_one(sqlite3 *db, const char *schema, const char *stmt,
+                           size_t len, struct ct_error *err)
 {
     static const char prefix[] = "CREATE VIEW ";
     const char *p = stmt, *end = stmt + len;
     char name[64];
     char *sql = NULL;
     size_t n = 0;
-    int rc = 0;
+    int rc = 0, as_view = 0;
     /* skip comments and blank lines before the statement */
     while (p < end) {
         while (p < end && (*p == ' ' || *p == '\n' || *p == '\t'))
@@ -189,12 +189,11 @@ static int materialize_one(sqlite3 *db, const char *stmt, size_t len,
     if (end - p < 2 || sqlite3_strnicmp(p, "AS", 2) != 0)
         return ct_error_set(err, CT_ESQL, "views.sql: view '%s': no AS",
                             name);
-    int as_view = 0;
     for (size_t i = 0; i < sizeof(unmaterialized) / sizeof(*unmaterialized);
          i++)
         as_view |= strcmp(unmaterialized[i], name) == 0;
-    sql = sqlite3_mprintf("CREATE TEMP %s \"%w\" AS %.*s",
-                          as_view ? "VIEW" : "TABLE", name,
+    sql = sqlite3_mprintf("CREATE %s %s.\"%w\" AS %.*s",
+                          as_view ? "VIEW" : "TABLE", schema, name,
                           (int)(end - p - 2), p + 2);
     if (!sql)
         return ct_error_set(err, CT_ENOMEM, "out of memory");
@@ -203,13 +202,23 @@ static int materialize_one(sqlite3 *db, const char *stmt, size_t len,
         goto done;
     for (size_t i = 0;
          i < sizeof(materialized_indexes) / sizeof(materialized_indexes[0]);
-         i++)
-        if (strcmp(materialized_indexes[i].view, name) == 0
-            && (rc = db_exec(db, materialized_indexes[i].sql, err)))
+         i++) {
+        if (strcmp(materialized_indexes[i].view, name) != 0)
+            continue;
+        sqlite3_free(sql);
+        sql = sqlite3_mprintf("CREATE INDEX %s.%s ON \"%w\" (%s)", schema,
+                              materialized_indexes[i].name, name,
+                              materialized_indexes[i].columns);
+        if (!sql) {
+            rc = ct_error_set(err, CT_ENOMEM, "out of memory");
             goto done;
+        }
+        if ((rc = db_exec(db, sql, err)))
+            goto done;
+    }
     /* statistics, so that the next views and the rules plan well */
     sqlite3_free(sql);
-    sql = sqlite3_mprintf("ANALYZE temp.\"%w\"", name);
+    sql = sqlite3_mprintf("ANALYZE %s.\"%w\"", schema, name);
     if (!sql) {
         rc = ct_error_set(err, CT_ENOMEM, "out of memory");
         goto done;
@@ -222,7 +231,8 @@ done:
     return rc;
 }
 
-int db_materialize_views(sqlite3 *db, struct ct_error *err)
+int db_materialize_views(sqlite3 *db, const char *schema,
+                         struct ct_error *err)
 {
     /* the binary's own views.sql, not the views stored in the file: a
      * report always means what this ctaudit's rules mean */
@@ -245,7 +255,7 @@ int db_materialize_views(sqlite3 *db, struct ct_error *err)
         sqlite3_free(candidate);
         if (!complete)
             continue;
-        int rc = materialize_one(db, start, len - 1, err);
+        int rc = materialize_one(db, schema, start, len - 1, err);
         if (rc)
             return rc;
         start = p + 1;

@@ -24,6 +24,13 @@ void db_global_init(void);
  */
 int db_create(sqlite3 **out, const char *path, struct ct_error *err);
 
+/*
+ * Like db_create, without the views: a private work database into which
+ * db_materialize_views(db, "main", ...) then stores every view as a table
+ * of the same name, readable by other connections to the same file.
+ */
+int db_create_scratch(sqlite3 **out, const char *path, struct ct_error *err);
+
 /* Opens an existing database read-only and checks its schema version. */
 int db_open_readonly(sqlite3 **out, const char *path, struct ct_error *err);
 
@@ -38,13 +45,14 @@ int db_is_database_file(const char *path);
 int db_guard_readonly(sqlite3 *db, struct ct_error *err);
 
 /*
- * Computes every view once into a TEMP table of the same name, in creation
- * order, each from the TEMP tables of the views before it, and indexes
- * them. Unqualified names (rules, report queries) then read the TEMP
- * tables; the main schema is untouched (works on a read-only database).
- * Call before db_guard_readonly.
+ * Computes every view once into a table of the same name in `schema`
+ * ("temp", or "main" of a db_create_scratch database), in creation order,
+ * each from the tables of the views before it, and indexes them. With
+ * "temp", unqualified names (rules, report queries) then read the TEMP
+ * tables and the main schema is untouched (works on a read-only
+ * database). Call before db_guard_readonly.
  */
-int db_materialize_views(sqlite3 *db, struct ct_error *err);
+int db_materialize_views(sqlite3 *db, const char *schema, struct ct_error *err);
 
 /* Runs sql (no results expected). */
 int db_exec(sqlite3 *db, const char *sql, struct ct_error *err);

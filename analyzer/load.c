@@ -1731,6 +1731,41 @@ done:
     return rc;
 }
 
+/* Loads every snapshot of inputs into db, in one transaction, and gives
+ * the load's memory back. */
+static int load_all(sqlite3 *db, const char *const *inputs, int n_inputs,
+                    const struct load_options *opt, struct ct_error *err)
+{
+    int rc;
+    if ((rc = db_exec(db, "BEGIN", err)))
+        return rc;
+    for (int i = 0; i < n_inputs; i++) {
+        struct ct_error inner = CT_ERROR_INIT;
+        rc = load_snapshot(db, inputs[i], opt, NULL, &inner);
+        if (rc)
+            return ct_error_set(err, rc, "cannot load '%s': %s", inputs[i],
+                                inner.message);
+    }
+    if ((rc = db_exec(db, "ANALYZE", err)) || (rc = db_exec(db, "COMMIT", err))
+        || (rc = db_exec(db, "PRAGMA shrink_memory", err)))
+        return rc;
+    /* give the load's freed memory back before the report needs its own */
+    malloc_trim(0);
+    return 0;
+}
+
+static int refuse_databases(const char *const *inputs, int n_inputs,
+                            struct ct_error *err)
+{
+    for (int i = 0; i < n_inputs; i++)
+        if (db_is_database_file(inputs[i]))
+            return ct_error_set(err, CT_EINVAL,
+                                "'%s' is a database: give one database, or "
+                                "snapshots only",
+                                inputs[i]);
+    return 0;
+}
+
 int load_open_input(sqlite3 **out, const char *const *inputs, int n_inputs,
                     const struct load_options *opt, struct ct_error *err)
 {
@@ -1739,33 +1774,34 @@ int load_open_input(sqlite3 **out, const char *const *inputs, int n_inputs,
 
     if (n_inputs == 1 && db_is_database_file(inputs[0]))
         return db_open_readonly(out, inputs[0], err);
-    for (int i = 0; i < n_inputs; i++)
-        if (db_is_database_file(inputs[i]))
-            return ct_error_set(err, CT_EINVAL,
-                                "'%s' is a database: give one database, or "
-                                "snapshots only",
-                                inputs[i]);
+    if ((rc = refuse_databases(inputs, n_inputs, err)))
+        return rc;
     /* "" is SQLite's private temporary on-disk database: pages beyond the
      * cache go to an unlinked file, so memory stays bounded whatever the
      * snapshot's size */
-    if ((rc = db_create(&db, "", err)))
+    if ((rc = db_create(&db, "", err))
+        || (rc = load_all(db, inputs, n_inputs, opt, err)))
         goto done;
-    if ((rc = db_exec(db, "BEGIN", err)))
+    *out = db;
+    db = NULL;
+done:
+    sqlite3_close(db);
+    return rc;
+}
+
+int load_open_scratch(sqlite3 **out, const char *path,
+                      const char *const *inputs, int n_inputs,
+                      const struct load_options *opt, struct ct_error *err)
+{
+    sqlite3 *db = NULL;
+    int rc = 0;
+
+    if ((rc = refuse_databases(inputs, n_inputs, err))
+        || (rc = db_create_scratch(&db, path, err))
+        || (rc = load_all(db, inputs, n_inputs, opt, err))
+        /* other connections may read it from now on */
+        || (rc = db_exec(db, "PRAGMA locking_mode = NORMAL", err)))
         goto done;
-    for (int i = 0; i < n_inputs; i++) {
-        struct ct_error inner = CT_ERROR_INIT;
-        rc = load_snapshot(db, inputs[i], opt, NULL, &inner);
-        if (rc) {
-            ct_error_set(err, rc, "cannot load '%s': %s", inputs[i],
-                         inner.message);
-            goto done;
-        }
-    }
-    if ((rc = db_exec(db, "ANALYZE", err)) || (rc = db_exec(db, "COMMIT", err))
-        || (rc = db_exec(db, "PRAGMA shrink_memory", err)))
-        goto done;
-    /* give the load's freed memory back before the report needs its own */
-    malloc_trim(0);
     *out = db;
     db = NULL;
 done:

@@ -43,4 +43,14 @@ int load_snapshot(sqlite3 *db, const char *source,
 int load_open_input(sqlite3 **out, const char *const *inputs, int n_inputs,
                     const struct load_options *opt, struct ct_error *err);
 
+/*
+ * Loads snapshots (never a database) into a new work database at path (an
+ * empty file the caller created, and removes when done), without the
+ * views: db_materialize_views(db, "main", ...) stores them there, so that
+ * other connections to the file can read everything. *out is owned.
+ */
+int load_open_scratch(sqlite3 **out, const char *path,
+                      const char *const *inputs, int n_inputs,
+                      const struct load_options *opt, struct ct_error *err);
+
 #endif

@@ -569,18 +569,27 @@ int report_build(struct report *out, sqlite3 *db, const struct rule_set *rules,
         idx[i].account = &r.accounts[i];
     }
     qsort(idx, r.n_accounts, sizeof(*idx), cmp_index);
-    double t = trace_start();
-    if ((rc = load_rows(&r, db, idx, err)))
+    /* the rules start on the second connection (if any) while this one
+     * reads the trail rows and regions, then both share what is left */
+    double t = trace_start(), t_rules = t;
+    struct rules_batch *batch = NULL;
+    if ((rc = rules_start(&batch, rules, opt->db2, r.snapshot_id, err)))
         goto fail;
-    trace_perf(t, "report: trail rows");
-    t = trace_start();
-    if ((rc = load_regions(&r, db, idx, err)))
+    if ((rc = load_rows(&r, db, idx, err)) == 0) {
+        trace_perf(t, "report: trail rows");
+        t = trace_start();
+        if ((rc = load_regions(&r, db, idx, err)) == 0)
+            trace_perf(t, "report: regions");
+    }
+    if (rc) {
+        /* stop the thread (and release the batch) before failing */
+        rules_finish(&r.findings, batch, NULL, err);
         goto fail;
-    trace_perf(t, "report: regions");
-    t = trace_start();
-    if ((rc = rules_run(&r.findings, rules, db, r.snapshot_id, err)))
+    }
+    if ((rc = rules_finish(&r.findings, batch, db, err)))
         goto fail;
-    trace_perf(t, "report: rules (%zu findings)", r.findings.n);
+    trace_perf(t_rules, "report: rows, regions and rules (%zu findings)",
+               r.findings.n);
 
     /* attach findings: global ones, and each account's (in rule order) */
     for (size_t i = 0; i < r.findings.n; i++) {

@@ -70,6 +70,9 @@ struct report {
 struct report_options {
     long long snapshot_id;     /* 0: the newest snapshot of the database */
     const char *const *accounts; /* --account filter, NULL-terminated, may be NULL */
+    /* a second connection to the same data, under the guard, or NULL: the
+     * rules then run on both connections at once (rules_start) */
+    sqlite3 *db2;
 };
 
 /* Builds the report. db must be under the read-only guard. */

@@ -3,6 +3,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,8 +258,12 @@ void finding_list_release(struct finding_list *list)
 {
     free(list->items);
     strmap_release(&list->strings);
+    for (size_t i = 0; i < list->n_more; i++)
+        strmap_release(&list->more[i]);
+    free(list->more);
     list->items = NULL;
-    list->n = list->cap = 0;
+    list->more = NULL;
+    list->n = list->cap = list->n_more = 0;
 }
 
 static const char *col_intern(struct finding_list *out, sqlite3_stmt *st,
@@ -420,4 +426,130 @@ int rules_run(struct finding_list *out, const struct rule_set *set,
     if (out->n)
         qsort(out->items, out->n, sizeof(*out->items), cmp_finding);
     return 0;
+}
+
+/* ---- two connections ---------------------------------------------------- */
+
+struct rule_result {
+    struct finding_list list; /* this rule's findings, its own strings */
+    struct ct_error err;
+    int rc, done;
+};
+
+struct rules_batch {
+    const struct rule_set *set;
+    long long snapshot_id;
+    struct rule_result *results; /* one per rule */
+    atomic_size_t next;          /* the next rule to take */
+    atomic_int failed;           /* stop taking rules */
+    sqlite3 *db2;
+    pthread_t thread;
+    int started;
+};
+
+/* Takes rules until none are left (or one failed), running them on db. */
+static void batch_work(struct rules_batch *b, sqlite3 *db, const char *who)
+{
+    for (;;) {
+        size_t i = atomic_fetch_add(&b->next, 1);
+        if (i >= b->set->n_rules || atomic_load(&b->failed))
+            return;
+        struct rule_result *res = &b->results[i];
+        double t = trace_start();
+        res->rc = run_rule(&res->list, &b->set->rules[i], db, b->snapshot_id,
+                           &res->err);
+        res->done = 1;
+        if (res->rc) {
+            atomic_store(&b->failed, 1);
+            return;
+        }
+        trace_perf(t, "rule %s (%s)", b->set->rules[i].id, who);
+    }
+}
+
+static void *batch_thread(void *arg)
+{
+    struct rules_batch *b = arg;
+    batch_work(b, b->db2, "second connection");
+    return NULL;
+}
+
+int rules_start(struct rules_batch **out, const struct rule_set *set,
+                sqlite3 *db2, long long snapshot_id, struct ct_error *err)
+{
+    struct rules_batch *b = calloc(1, sizeof(*b));
+    *out = NULL;
+    if (!b || !(b->results = calloc(set->n_rules ? set->n_rules : 1,
+                                    sizeof(*b->results)))) {
+        free(b);
+        return ct_error_set(err, CT_ENOMEM, "out of memory");
+    }
+    b->set = set;
+    b->snapshot_id = snapshot_id;
+    b->db2 = db2;
+    atomic_init(&b->next, 0);
+    atomic_init(&b->failed, 0);
+    /* calloc: every list is FINDING_LIST_INIT, every error CT_ERROR_INIT */
+    /* without a thread, rules_finish runs every rule on the caller's */
+    if (db2 && pthread_create(&b->thread, NULL, batch_thread, b) == 0)
+        b->started = 1;
+    *out = b;
+    return 0;
+}
+
+int rules_finish(struct finding_list *out, struct rules_batch *b, sqlite3 *db,
+                 struct ct_error *err)
+{
+    const struct rule_set *set = b->set;
+    size_t total = 0;
+    int rc = 0;
+
+    if (db)
+        batch_work(b, db, "main connection");
+    else
+        atomic_store(&b->failed, 1); /* abandon: no more rules */
+    if (b->started)
+        pthread_join(b->thread, NULL);
+    if (!db)
+        goto done;
+    /* the first failing rule in rule order: the same error as rules_run */
+    for (size_t i = 0; i < set->n_rules && !rc; i++)
+        if (b->results[i].done && b->results[i].rc)
+            rc = ct_error_set(err, b->results[i].rc, "%s",
+                              b->results[i].err.message);
+    if (rc)
+        goto done;
+    for (size_t i = 0; i < set->n_rules; i++)
+        total += b->results[i].list.n;
+    struct finding *items =
+        realloc(out->items, (out->n + total + 1) * sizeof(*items));
+    struct strmap *more =
+        realloc(out->more, (out->n_more + set->n_rules + 1) * sizeof(*more));
+    if (items)
+        out->items = items;
+    if (more)
+        out->more = more;
+    if (!items || !more) {
+        rc = ct_error_set(err, CT_ENOMEM, "out of memory");
+        goto done;
+    }
+    out->cap = out->n + total + 1;
+    /* rule order, as rules_run appends them; then the same sort */
+    for (size_t i = 0; i < set->n_rules; i++) {
+        struct finding_list *l = &b->results[i].list;
+        if (l->n)
+            memcpy(out->items + out->n, l->items, l->n * sizeof(*l->items));
+        out->n += l->n;
+        out->more[out->n_more++] = l->strings;
+        l->strings.slots = NULL; /* owned by out now */
+        l->strings.cap = l->strings.n = 0;
+    }
+    if (out->n)
+        qsort(out->items, out->n, sizeof(*out->items), cmp_finding);
+done:
+    for (size_t i = 0; i < set->n_rules; i++)
+        finding_list_release(&b->results[i].list);
+    free(b->results);
+    free(b);
+    return rc;
 }

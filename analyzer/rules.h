@@ -50,9 +50,11 @@ struct finding_list {
     struct finding *items;
     size_t n, cap;
     struct strmap strings; /* owns every string of the findings */
+    struct strmap *more;   /* and these (rules_finish), n_more of them */
+    size_t n_more;
 };
 
-#define FINDING_LIST_INIT {NULL, 0, 0, STRMAP_INIT(0)}
+#define FINDING_LIST_INIT {NULL, 0, 0, STRMAP_INIT(0), NULL, 0}
 
 /* The columns every rule returns, in this order; the last one
  * (monthly_cost) is optional. */
@@ -70,6 +72,24 @@ void rules_release(struct rule_set *set);
  */
 int rules_run(struct finding_list *out, const struct rule_set *set,
               sqlite3 *db, long long snapshot_id, struct ct_error *err);
+
+/*
+ * The same, on two connections at once. rules_start starts a thread that
+ * takes rules one after another and runs them on `db2` (a second
+ * connection to the same data, under the guard; NULL: no thread). The
+ * caller may do other work on its own connection meanwhile, then calls
+ * rules_finish, which takes the remaining rules on `db` until none are
+ * left, waits for the thread, and appends every finding to *out in the
+ * same order as rules_run (rule order, then sorted), whichever connection
+ * ran which rule. On an error, the first failing rule's is returned.
+ * rules_finish always releases the batch; with db NULL it only stops the
+ * thread (after its current rule) and appends nothing.
+ */
+struct rules_batch;
+int rules_start(struct rules_batch **out, const struct rule_set *set,
+                sqlite3 *db2, long long snapshot_id, struct ct_error *err);
+int rules_finish(struct finding_list *out, struct rules_batch *b, sqlite3 *db,
+                 struct ct_error *err);
 void finding_list_release(struct finding_list *list);
 
 /* Severity rank: info 1, warning 2, anything else 0. */

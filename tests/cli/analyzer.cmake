@@ -55,6 +55,14 @@ foreach(case no-basis events-per-month volumes pricing pricing-refused
     set_tests_properties(costs_${case} PROPERTIES LABELS cli)
 endforeach()
 
+# report SNAPSHOT: the work file in $TMPDIR read by two connections.
+foreach(case same-as-database failed-load no-tmpdir signal)
+    add_test(NAME report_work_${case}
+             COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/work.sh
+                     $<TARGET_FILE:ctaudit> ${PROJECT_SOURCE_DIR} ${case})
+    set_tests_properties(report_work_${case} PROPERTIES LABELS cli)
+endforeach()
+
 # ctaudit diff: golden Markdown and JSON per fixtures/diff/<case>, then the
 # other checks of tests/cli/diff.sh.
 file(GLOB CT_DIFF_CASES LIST_DIRECTORIES true CONFIGURE_DEPENDS

@@ -276,7 +276,7 @@ int fuzz_one(const uint8_t *data, size_t size)
     struct fuzz_state *st = state_get();
     struct ct_error err = CT_ERROR_INIT;
     struct report rep;
-    struct report_options ro = {0, NULL};
+    struct report_options ro = {0, NULL, NULL};
     sqlite3 *db = NULL;
     int rc;
 
@@ -297,7 +297,8 @@ int fuzz_one(const uint8_t *data, size_t size)
         return 0;
     }
     if (db_exec(db, "PRAGMA temp_store = MEMORY", &err)
-        || db_materialize_views(db, &err) || db_guard_readonly(db, &err)) {
+        || db_materialize_views(db, "temp", &err)
+        || db_guard_readonly(db, &err)) {
         /* the views are ours: they must work on anything that loaded */
         fail("views", err.message, strlen(err.message));
     }

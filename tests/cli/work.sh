@@ -1,0 +1,113 @@
+#!/bin/sh
+# `ctaudit report SNAPSHOT...` loads into a work file in $TMPDIR that a
+# second connection reads too (the rules run on both). Checks that its
+# report is the one of the loaded database (one connection, TEMP views),
+# and that the work file never outlives the command: success, a failed
+# load, SIGTERM, and a TMPDIR that cannot be written.
+#   work.sh CTAUDIT SOURCE_DIR CASE
+set -u
+ctaudit=$1 src=$2 case=$3
+export LC_ALL=C
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+work="$tmp/work"
+mkdir "$work"
+
+fail() { echo "FAIL [$case]: $*"; echo "--- stderr:"; cat "$tmp/err" 2>/dev/null; exit 1; }
+no_leftover() {
+    left=$(ls -A "$work")
+    [ -z "$left" ] || fail "work files left in TMPDIR: $left"
+}
+
+case $case in
+same-as-database)
+    # one snapshot, then two (another organization beside it), Markdown
+    # and JSON, and a user rule that reads the prices: the same bytes from
+    # the snapshots as from the database they load into
+    mkdir "$tmp/rules"
+    cat >"$tmp/rules/price-check.sql" <<'EOF'
+-- title: Management copy price
+-- severity: info
+-- rationale: reads the pricing table from whichever connection runs it
+-- remediation: none
+SELECT 'price-check' AS rule_id, 'info' AS severity, NULL AS account_id,
+    NULL AS region, NULL AS trail_arns,
+    printf('management copy %.2f per %d', price, per) AS detail,
+    NULL AS read_copies, NULL AS write_copies, NULL AS paid_copies
+FROM pricing WHERE partition = 'aws' AND item = 'management_copy';
+EOF
+    for inputs in "example-org" "example-org org-trail"; do
+        set --
+        for i in $inputs; do set -- "$@" "$src/fixtures/$i"; done
+        rm -f "$tmp/x.db"
+        "$ctaudit" load "$@" -o "$tmp/x.db" 2>"$tmp/err" || fail "load $inputs"
+        for fmt in md json; do
+            TMPDIR="$work" "$ctaudit" report --format "$fmt" \
+                --rules-dir "$tmp/rules" "$@" >"$tmp/snap" 2>"$tmp/err" \
+                || fail "report $inputs ($fmt) from the snapshots"
+            "$ctaudit" report --format "$fmt" --rules-dir "$tmp/rules" \
+                "$tmp/x.db" >"$tmp/db" 2>"$tmp/err" \
+                || fail "report $inputs ($fmt) from the database"
+            cmp -s "$tmp/snap" "$tmp/db" \
+                || fail "$inputs ($fmt): snapshots and database differ: $(diff "$tmp/snap" "$tmp/db" | head -5)"
+            grep -q 'management copy 2.00 per 100000' "$tmp/snap" \
+                || fail "$inputs ($fmt): the user rule's finding is missing"
+            no_leftover
+        done
+    done
+    # --pricing replaces the prices on both connections
+    printf "INSERT INTO pricing VALUES ('aws', 'management_copy', 3, 100000, 'USD', 'per 100,000 events', 'file', '2026-11-24');\n" \
+        >"$tmp/p.sql"
+    TMPDIR="$work" "$ctaudit" report --rules-dir "$tmp/rules" \
+        --pricing "$tmp/p.sql" "$src/fixtures/example-org" \
+        >"$tmp/snap" 2>"$tmp/err" || fail "report --pricing"
+    grep -q 'management copy 3.00 per 100000' "$tmp/snap" \
+        || fail "--pricing not seen by the user rule"
+    no_leftover
+    ;;
+failed-load)
+    TMPDIR="$work" "$ctaudit" report "$src/fixtures/bad/not-json" \
+        >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    [ "$got" = 1 ] || fail "exit $got, expected 1"
+    [ "$(grep -c '^ctaudit: ' "$tmp/err")" = 1 ] || fail "expected one error line"
+    no_leftover
+    ;;
+no-tmpdir)
+    TMPDIR="$tmp/missing" "$ctaudit" report "$src/fixtures/example-org" \
+        >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    [ "$got" = 1 ] || fail "exit $got, expected 1"
+    [ "$(wc -l <"$tmp/err")" = 1 ] || fail "expected one error line"
+    grep -q "cannot create a work file in '$tmp/missing'" "$tmp/err" \
+        || fail "the error does not name the directory"
+    [ -s "$tmp/out" ] && fail "a report was printed"
+    ;;
+signal)
+    # a snapshot big enough to be caught loading: stop the command as soon
+    # as its work file exists, check it is there, then SIGTERM
+    python3 "$src/bench/gen_org.py" --accounts 1000 --regions 17 --seed 3 \
+        -o "$tmp/org.tar.gz" 2>/dev/null || fail "gen_org.py"
+    TMPDIR="$work" "$ctaudit" report "$tmp/org.tar.gz" >/dev/null 2>"$tmp/err" &
+    pid=$!
+    i=0
+    while [ -z "$(ls -A "$work")" ]; do
+        kill -0 "$pid" 2>/dev/null || fail "the report ended before its work file was seen"
+        i=$((i + 1))
+        [ "$i" -lt 3000 ] || { kill "$pid"; fail "no work file after 30 s"; }
+        sleep 0.01
+    done
+    kill -STOP "$pid"
+    [ -n "$(ls -A "$work")" ] || fail "work file gone before the signal"
+    kill -TERM "$pid"
+    kill -CONT "$pid"
+    wait "$pid"
+    got=$?
+    [ "$got" = 143 ] || fail "exit $got, expected 143 (SIGTERM)"
+    no_leftover
+    ;;
+*)
+    fail "unknown case"
+    ;;
+esac
+exit 0
