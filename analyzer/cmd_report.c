@@ -41,6 +41,10 @@ static const char usage[] =
     CLI_LOAD_HELP
     "  -h, --help               this help\n"
     "\n"
+    "Snapshots are loaded into a work file in $TMPDIR (else /tmp), removed\n"
+    "before the report is printed; CTAUDIT_TRACE_PERFORMANCE=1 prints the\n"
+    "time of each step on stderr.\n"
+    "\n"
     "Exit status: 0 ok, 1 error, 2 usage, 3 findings at or above --fail-on.\n";
 
 enum { FMT_MD, FMT_JSON, FMT_CSV };
@@ -83,26 +87,34 @@ static const char report_pragmas[] =
     "PRAGMA temp.cache_size = -16384";
 
 /* A second, read-only connection to the work file, with the same prices
- * and volumes in TEMP tables and under the guard. On any failure the
- * report runs on one connection: *out stays NULL, nothing is reported. */
-static int open_second(sqlite3 **out, const char *path,
-                       const struct cost_options *co, struct ct_error *err)
+ * and volumes in TEMP tables and under the guard; owned (sqlite3_close).
+ * NULL if that fails: the report then runs on one connection, as it does
+ * on a database. */
+static sqlite3 *open_second(const char *path, const struct cost_options *co)
 {
     sqlite3 *db = NULL;
-    struct ct_error ignored = CT_ERROR_INIT;
-    (void)err;
-    *out = NULL;
+    struct ct_error why = CT_ERROR_INIT;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK ||
-        db_exec(db, report_pragmas, &ignored) ||
-        costs_prepare(db, co, &ignored) || db_guard_readonly(db, &ignored)) {
-        trace_perf(trace_start(), "second connection: %s",
-                   ignored.message[0] ? ignored.message : sqlite3_errmsg(db));
-        sqlite3_close(db);
-        return 0;
-    }
-    *out = db;
-    return 0;
+                        NULL) != SQLITE_OK)
+        ct_error_set(&why, CT_ESQL, "%s", sqlite3_errmsg(db));
+    else if (db_exec(db, report_pragmas, &why) == 0
+             && costs_prepare(db, co, &why) == 0
+             && db_guard_readonly(db, &why) == 0)
+        return db;
+    trace_perf(trace_start(), "no second connection: %s", why.message);
+    sqlite3_close(db);
+    return NULL;
+}
+
+/* Forgets and removes the work file, if any. */
+static void drop_work_file(char **path)
+{
+    if (!*path)
+        return;
+    cli_remove_on_signal(NULL);
+    unlink(*path);
+    free(*path);
+    *path = NULL;
 }
 
 int cmd_report(int argc, char **argv)
@@ -230,18 +242,13 @@ int cmd_report(int argc, char **argv)
         || costs_prepare(db, &co, &err)
         || db_materialize_views(db, scratch ? "main" : "temp", &err)
         || (trace_perf(t, "views"), 0)
-        || (scratch && open_second(&db2, scratch, &co, &err))
+        || (scratch && (db2 = open_second(scratch, &co), 0))
         || db_guard_readonly(db, &err)) {
         cli_error("report: %s", err.message);
         goto done;
     }
-    if (scratch) {
-        /* every connection has it open: the name can go */
-        cli_remove_on_signal(NULL);
-        unlink(scratch);
-        free(scratch);
-        scratch = NULL;
-    }
+    /* every connection has it open: the name can go */
+    drop_work_file(&scratch);
     ro.db2 = db2;
     cli_warnings_finish(&warnings);
     t = trace_start();
@@ -278,11 +285,7 @@ done:
     rules_release(&rules);
     sqlite3_close(db2);
     sqlite3_close(db);
-    if (scratch) {
-        cli_remove_on_signal(NULL);
-        unlink(scratch);
-        free(scratch);
-    }
+    drop_work_file(&scratch);
     trace_perf(t, "release");
     trace_perf(t_all, "total");
     free(accounts);

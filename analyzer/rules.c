@@ -413,21 +413,6 @@ done:
     return rc;
 }
 
-int rules_run(struct finding_list *out, const struct rule_set *set,
-              sqlite3 *db, long long snapshot_id, struct ct_error *err)
-{
-    for (size_t i = 0; i < set->n_rules; i++) {
-        double t = trace_start();
-        int rc = run_rule(out, &set->rules[i], db, snapshot_id, err);
-        if (rc)
-            return rc;
-        trace_perf(t, "rule %s", set->rules[i].id);
-    }
-    if (out->n)
-        qsort(out->items, out->n, sizeof(*out->items), cmp_finding);
-    return 0;
-}
-
 /* ---- two connections ---------------------------------------------------- */
 
 struct rule_result {
@@ -489,8 +474,8 @@ int rules_start(struct rules_batch **out, const struct rule_set *set,
     b->db2 = db2;
     atomic_init(&b->next, 0);
     atomic_init(&b->failed, 0);
-    /* calloc: every list is FINDING_LIST_INIT, every error CT_ERROR_INIT */
-    /* without a thread, rules_finish runs every rule on the caller's */
+    /* calloc: every list is FINDING_LIST_INIT, every error CT_ERROR_INIT.
+     * Without a thread, rules_finish runs every rule on the caller's. */
     if (db2 && pthread_create(&b->thread, NULL, batch_thread, b) == 0)
         b->started = 1;
     *out = b;
@@ -540,9 +525,9 @@ int rules_finish(struct finding_list *out, struct rules_batch *b, sqlite3 *db,
         if (l->n)
             memcpy(out->items + out->n, l->items, l->n * sizeof(*l->items));
         out->n += l->n;
-        out->more[out->n_more++] = l->strings;
-        l->strings.slots = NULL; /* owned by out now */
-        l->strings.cap = l->strings.n = 0;
+        struct strmap moved = STRMAP_INIT(0);
+        out->more[out->n_more++] = l->strings; /* owned by out now */
+        l->strings = moved;
     }
     if (out->n)
         qsort(out->items, out->n, sizeof(*out->items), cmp_finding);
@@ -552,4 +537,12 @@ done:
     free(b->results);
     free(b);
     return rc;
+}
+
+int rules_run(struct finding_list *out, const struct rule_set *set,
+              sqlite3 *db, long long snapshot_id, struct ct_error *err)
+{
+    struct rules_batch *b = NULL;
+    int rc = rules_start(&b, set, NULL, snapshot_id, err);
+    return rc ? rc : rules_finish(out, b, db, err);
 }
