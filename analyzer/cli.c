@@ -213,3 +213,21 @@ int cli_temp_file(const char *cmd, const char *what, char **out)
     *out = path;
     return 0;
 }
+
+int cli_format(const char *cmd, const char *arg, const char *const *names)
+{
+    char list[128] = "";
+    size_t used = 0;
+    if (strcmp(arg, "md") == 0)
+        return 0;
+    for (int i = 0; names[i]; i++) {
+        if (strcmp(arg, names[i]) == 0)
+            return i;
+        int n = snprintf(list + used, sizeof(list) - used, "%s%s",
+                         i ? ", " : "", names[i]);
+        if (n > 0 && (size_t)n < sizeof(list) - used)
+            used += (size_t)n;
+    }
+    cli_error("%s: unknown format '%s' (%s)", cmd, arg, list);
+    return -1;
+}

@@ -44,6 +44,13 @@ void cli_warnings_finish(const struct cli_warnings *w);
  * 1 if opt was one of them (handled), 0 if not, -1 on a bad value. */
 int cli_load_option(int opt, const char *arg, struct load_options *lo);
 
+/*
+ * --format VALUE of command cmd: the index of VALUE in names (a
+ * NULL-terminated list whose first entry is "markdown", also spelled
+ * "md"), or -1 after printing "<cmd>: unknown format 'VALUE' (a, b)".
+ */
+int cli_format(const char *cmd, const char *arg, const char *const *names);
+
 #define CLI_OPT_NO_VERIFY 1001
 #define CLI_OPT_MAX_MEMBER 1002
 #define CLI_OPT_MAX_TOTAL 1003

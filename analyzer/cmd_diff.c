@@ -41,6 +41,7 @@ static const char usage[] =
     "--fail-on-introduced).\n";
 
 enum { FMT_MD, FMT_JSON };
+static const char *const formats[] = {"markdown", "json", NULL};
 
 struct render_ctx {
     const struct diff *d;
@@ -109,14 +110,8 @@ int cmd_diff(int argc, char **argv)
             continue;
         switch (opt) {
         case OPT_FORMAT:
-            if (strcmp(optarg, "markdown") == 0 || strcmp(optarg, "md") == 0)
-                fmt = FMT_MD;
-            else if (strcmp(optarg, "json") == 0)
-                fmt = FMT_JSON;
-            else {
-                cli_error("diff: unknown format '%s' (markdown, json)", optarg);
+            if ((fmt = cli_format("diff", optarg, formats)) < 0)
                 goto usage_error;
-            }
             break;
         case 'o':
             output = optarg;

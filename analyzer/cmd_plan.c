@@ -50,6 +50,7 @@ static const char usage[] =
     "Exit status: 0 ok, 1 error, 2 usage.\n";
 
 enum { FMT_MD, FMT_JSON, FMT_SH };
+static const char *const formats[] = {"markdown", "json", "sh", NULL};
 
 static int render(FILE *f, const struct plan *p, int fmt)
 {
@@ -114,17 +115,8 @@ int cmd_plan(int argc, char **argv)
             continue;
         switch (opt) {
         case OPT_FORMAT:
-            if (strcmp(optarg, "markdown") == 0 || strcmp(optarg, "md") == 0)
-                fmt = FMT_MD;
-            else if (strcmp(optarg, "json") == 0)
-                fmt = FMT_JSON;
-            else if (strcmp(optarg, "sh") == 0)
-                fmt = FMT_SH;
-            else {
-                cli_error("plan: unknown format '%s' (markdown, json, sh)",
-                          optarg);
+            if ((fmt = cli_format("plan", optarg, formats)) < 0)
                 goto usage_error;
-            }
             break;
         case 'o':
             output = optarg;

@@ -48,6 +48,7 @@ static const char usage[] =
     "Exit status: 0 ok, 1 error, 2 usage, 3 findings at or above --fail-on.\n";
 
 enum { FMT_MD, FMT_JSON, FMT_CSV };
+static const char *const formats[] = {"markdown", "json", "csv", NULL};
 
 static int render(FILE *f, const struct report *r, int fmt, int only)
 {
@@ -162,17 +163,8 @@ int cmd_report(int argc, char **argv)
             continue;
         switch (opt) {
         case OPT_FORMAT:
-            if (strcmp(optarg, "markdown") == 0 || strcmp(optarg, "md") == 0)
-                fmt = FMT_MD;
-            else if (strcmp(optarg, "json") == 0)
-                fmt = FMT_JSON;
-            else if (strcmp(optarg, "csv") == 0)
-                fmt = FMT_CSV;
-            else {
-                cli_error("report: unknown format '%s' (markdown, json, csv)",
-                          optarg);
+            if ((fmt = cli_format("report", optarg, formats)) < 0)
                 goto usage_error;
-            }
             break;
         case 'o': output = optarg; break;
         case OPT_ACCOUNT: {
