@@ -163,25 +163,29 @@ done:
     return rc;
 }
 
-static const char *volatile signal_path;
+static char *const *volatile signal_paths;
+static volatile size_t signal_n;
 
 static void remove_and_die(int sig)
 {
-    const char *path = signal_path;
-    if (path)
-        unlink(path); /* async-signal-safe */
+    char *const *paths = signal_paths;
+    for (size_t i = 0; paths && i < signal_n; i++)
+        if (paths[i])
+            unlink(paths[i]); /* async-signal-safe */
     signal(sig, SIG_DFL);
     raise(sig);
 }
 
-void cli_remove_on_signal(const char *path)
+void cli_remove_on_signal(char *const *paths, size_t n)
 {
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-    signal_path = path;
+    signal_paths = NULL; /* never a half-updated pair */
+    signal_n = n;
+    signal_paths = n ? paths : NULL;
     for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++) {
         struct sigaction sa;
         memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = path ? remove_and_die : SIG_DFL;
+        sa.sa_handler = n ? remove_and_die : SIG_DFL;
         sigemptyset(&sa.sa_mask);
         sigaction(sigs[i], &sa, NULL);
     }

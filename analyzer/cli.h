@@ -87,10 +87,11 @@ int cli_finish_stdout(void);
 int cli_temp_file(const char *cmd, const char *what, char **out);
 
 /*
- * Removes the temporary file at path if SIGINT, SIGTERM or SIGHUP ends the
- * program, then dies of the same signal. One file at a time: NULL forgets
- * it (call before freeing or removing it). path is borrowed until then.
+ * Removes the temporary files paths[0..n) (NULL entries skipped) if
+ * SIGINT, SIGTERM or SIGHUP ends the program, then dies of the same signal.
+ * One set at a time: n = 0 forgets it (call before freeing or removing
+ * them). The array and its strings are borrowed until then.
  */
-void cli_remove_on_signal(const char *path);
+void cli_remove_on_signal(char *const *paths, size_t n);
 
 #endif

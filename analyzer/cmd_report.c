@@ -50,16 +50,25 @@ static const char usage[] =
 enum { FMT_MD, FMT_JSON, FMT_CSV };
 static const char *const formats[] = {"markdown", "json", "csv", NULL};
 
+/* The stream stays locked while the report is written: once the work
+ * threads have run, stdio takes its lock in every fputc and fprintf, and
+ * doing so a few million times cost more than the writing. */
 static int render(FILE *f, const struct report *r, int fmt, int only)
 {
+    int rc;
+    flockfile(f);
     switch (fmt) {
     case FMT_JSON:
-        return report_render_json(f, r, only);
+        rc = report_render_json(f, r, only);
+        break;
     case FMT_CSV:
-        return report_render_csv(f, r);
+        rc = report_render_csv(f, r);
+        break;
     default:
-        return report_render_markdown(f, r, only);
+        rc = report_render_markdown(f, r, only);
     }
+    funlockfile(f);
+    return rc;
 }
 
 struct render_ctx {
@@ -87,35 +96,86 @@ static const char report_pragmas[] =
     "PRAGMA temp_store = FILE; PRAGMA main.cache_size = -16384;"
     "PRAGMA temp.cache_size = -16384";
 
-/* A second, read-only connection to the work file, with the same prices
- * and volumes in TEMP tables and under the guard; owned (sqlite3_close).
- * NULL if that fails: the report then runs on one connection, as it does
- * on a database. */
+/* A second connection to the work file, with the same prices and volumes
+ * in TEMP tables; owned (sqlite3_close). It reads the loaded tables and
+ * writes only its own views' file (db_materialize_views_split), then goes
+ * under the guard like the first. NULL if that fails: the report then
+ * runs on one connection, as it does on a database. */
 static sqlite3 *open_second(const char *path, const struct cost_options *co)
 {
     sqlite3 *db = NULL;
     struct ct_error why = CT_ERROR_INIT;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK)
         ct_error_set(&why, CT_ESQL, "%s", sqlite3_errmsg(db));
     else if (db_exec(db, report_pragmas, &why) == 0
-             && costs_prepare(db, co, &why) == 0
-             && db_guard_readonly(db, &why) == 0)
+             && costs_prepare(db, co, &why) == 0)
         return db;
     trace_perf(trace_start(), "no second connection: %s", why.message);
     sqlite3_close(db);
     return NULL;
 }
 
-/* Forgets and removes the work file, if any. */
-static void drop_work_file(char **path)
+/* The work files of a report from snapshots, in $TMPDIR: the loaded
+ * tables, and the views stored by each connection. */
+enum { WORK_DB, WORK_VIEWS_A, WORK_VIEWS_B, WORK_FILES };
+
+static int make_work_files(char **work)
 {
-    if (!*path)
-        return;
-    cli_remove_on_signal(NULL);
-    unlink(*path);
-    free(*path);
-    *path = NULL;
+    static const char *const what[WORK_FILES] = {"report", "views", "views"};
+    cli_remove_on_signal(work, WORK_FILES);
+    for (int i = 0; i < WORK_FILES; i++)
+        if (cli_temp_file("report", what[i], &work[i]))
+            return -1;
+    return 0;
+}
+
+/* Forgets and removes the work files, if any. */
+static void drop_work_files(char **work)
+{
+    cli_remove_on_signal(NULL, 0);
+    for (int i = 0; i < WORK_FILES; i++) {
+        if (work[i])
+            unlink(work[i]);
+        free(work[i]);
+        work[i] = NULL;
+    }
+}
+
+/* Loads the inputs and stores the views: into the work files, on two
+ * connections (*db2 set, NULL if the second could not be opened), or,
+ * for a database, into TEMP tables of one read-only connection. */
+static int open_report_db(sqlite3 **db, sqlite3 **db2, char **work,
+                          const char *const *inputs, int n_inputs,
+                          const struct load_options *lo,
+                          const struct cost_options *co, struct ct_error *err)
+{
+    double t = trace_start();
+    int rc;
+    if ((rc = work[WORK_DB] ? load_open_scratch(db, work[WORK_DB], inputs,
+                                                n_inputs, lo, err)
+                            : load_open_input(db, inputs, n_inputs, lo, err)))
+        return rc;
+    trace_perf(t, "load");
+    t = trace_start();
+    if ((rc = db_exec(*db, report_pragmas, err))
+        || (rc = costs_prepare(*db, co, err)))
+        return rc;
+    if (work[WORK_DB] && (*db2 = open_second(work[WORK_DB], co)))
+        rc = db_materialize_views_split(*db, *db2, work[WORK_VIEWS_A],
+                                        work[WORK_VIEWS_B], err);
+    else
+        rc = db_materialize_views(*db, work[WORK_DB] ? "main" : "temp", err);
+    if (rc)
+        return rc;
+    trace_perf(t, "views");
+    if (*db2 && db_guard_readonly(*db2, err)) {
+        /* everything is readable from the first connection too */
+        trace_perf(trace_start(), "no second connection: %s", err->message);
+        sqlite3_close(*db2);
+        *db2 = NULL;
+    }
+    return db_guard_readonly(*db, err);
 }
 
 int cmd_report(int argc, char **argv)
@@ -150,7 +210,7 @@ int cmd_report(int argc, char **argv)
     int status = CT_EXIT_ERROR, have_report = 0;
     double t = 0, t_all = trace_start();
     sqlite3 *db = NULL, *db2 = NULL;
-    char *scratch = NULL;
+    char *work[WORK_FILES] = {NULL, NULL, NULL};
 
     memset(&rep, 0, sizeof(rep));
     while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
@@ -218,29 +278,18 @@ int cmd_report(int argc, char **argv)
     }
     const char *const *inputs = (const char *const *)argv + optind;
     int n_inputs = argc - optind;
-    /* snapshots are loaded into a work file that a second connection can
-     * read too (the rules then use both cores); a database is read as it
-     * is, with the views in TEMP tables, on one connection */
-    if (!(n_inputs == 1 && db_is_database_file(inputs[0]))) {
-        if (cli_temp_file("report", "report", &scratch))
-            goto done;
-        cli_remove_on_signal(scratch);
-    }
-    t = trace_start();
-    if ((scratch ? load_open_scratch(&db, scratch, inputs, n_inputs, &lo, &err)
-                 : load_open_input(&db, inputs, n_inputs, &lo, &err))
-        || (trace_perf(t, "load"), t = trace_start(), 0)
-        || db_exec(db, report_pragmas, &err)
-        || costs_prepare(db, &co, &err)
-        || db_materialize_views(db, scratch ? "main" : "temp", &err)
-        || (trace_perf(t, "views"), 0)
-        || (scratch && (db2 = open_second(scratch, &co), 0))
-        || db_guard_readonly(db, &err)) {
+    /* snapshots are loaded into work files that a second connection can
+     * read too (the views and the rules then use both cores); a database
+     * is read as it is, with the views in TEMP tables, on one connection */
+    if (!(n_inputs == 1 && db_is_database_file(inputs[0]))
+        && make_work_files(work))
+        goto done;
+    if (open_report_db(&db, &db2, work, inputs, n_inputs, &lo, &co, &err)) {
         cli_error("report: %s", err.message);
         goto done;
     }
-    /* every connection has it open: the name can go */
-    drop_work_file(&scratch);
+    /* every connection has them open: the names can go */
+    drop_work_files(work);
     ro.db2 = db2;
     cli_warnings_finish(&warnings);
     t = trace_start();
@@ -277,7 +326,7 @@ done:
     rules_release(&rules);
     sqlite3_close(db2);
     sqlite3_close(db);
-    drop_work_file(&scratch);
+    drop_work_files(work);
     trace_perf(t, "release");
     trace_perf(t_all, "total");
     free(accounts);

@@ -1,7 +1,9 @@
 /* Database creation, opening and the read-only guard. */
 #include "analyzer/db.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/trace.h"
@@ -155,17 +157,22 @@ static const struct {
  * from this binary's definition. */
 static const char *const unmaterialized[] = {"v_trail_region_costs"};
 
-/* Runs one statement of views.sql as a table of schema `schema`, then its
- * indexes and statistics. */
-static int materialize_one(sqlite3 *db, const char *schema, const char *stmt,
-                           size_t len, struct ct_error *err)
+/* One statement of views.sql: "CREATE VIEW name AS body". */
+struct view_def {
+    char name[64];
+    const char *body; /* after AS, up to the ';' (excluded) */
+    size_t len;
+    int as_view;      /* in `unmaterialized` */
+};
+
+/* Parses the statement [stmt, stmt + len) into v; 1 if it is a view, 0 if
+ * it is something else (nothing to materialize). */
+static int parse_view(struct view_def *v, const char *stmt, size_t len,
+                      struct ct_error *err)
 {
     static const char prefix[] = "CREATE VIEW ";
     const char *p = stmt, *end = stmt + len;
-    char name[64];
-    char *sql = NULL;
     size_t n = 0;
-    int rc = 0, as_view = 0;
     /* skip comments and blank lines before the statement */
     while (p < end) {
         while (p < end && (*p == ' ' || *p == '\n' || *p == '\t'))
@@ -179,64 +186,35 @@ static int materialize_one(sqlite3 *db, const char *schema, const char *stmt,
     }
     if ((size_t)(end - p) < sizeof(prefix)
         || strncmp(p, prefix, sizeof(prefix) - 1) != 0)
-        return 0; /* not a view: nothing to materialize */
+        return 0;
     p += sizeof(prefix) - 1;
-    while (p < end && n + 1 < sizeof(name) && *p != ' ' && *p != '\n')
-        name[n++] = *p++;
-    name[n] = '\0';
+    while (p < end && n + 1 < sizeof(v->name) && *p != ' ' && *p != '\n')
+        v->name[n++] = *p++;
+    v->name[n] = '\0';
     while (p < end && (*p == ' ' || *p == '\n'))
         p++;
     if (end - p < 2 || sqlite3_strnicmp(p, "AS", 2) != 0)
         return ct_error_set(err, CT_ESQL, "views.sql: view '%s': no AS",
-                            name);
+                            v->name);
+    v->body = p + 2;
+    v->len = (size_t)(end - p - 2);
+    v->as_view = 0;
     for (size_t i = 0; i < sizeof(unmaterialized) / sizeof(*unmaterialized);
          i++)
-        as_view |= strcmp(unmaterialized[i], name) == 0;
-    sql = sqlite3_mprintf("CREATE %s %s.\"%w\" AS %.*s",
-                          as_view ? "VIEW" : "TABLE", schema, name,
-                          (int)(end - p - 2), p + 2);
-    if (!sql)
-        return ct_error_set(err, CT_ENOMEM, "out of memory");
-    double t = trace_start();
-    if ((rc = db_exec(db, sql, err)) || as_view)
-        goto done;
-    for (size_t i = 0;
-         i < sizeof(materialized_indexes) / sizeof(materialized_indexes[0]);
-         i++) {
-        if (strcmp(materialized_indexes[i].view, name) != 0)
-            continue;
-        sqlite3_free(sql);
-        sql = sqlite3_mprintf("CREATE INDEX %s.%s ON \"%w\" (%s)", schema,
-                              materialized_indexes[i].name, name,
-                              materialized_indexes[i].columns);
-        if (!sql) {
-            rc = ct_error_set(err, CT_ENOMEM, "out of memory");
-            goto done;
-        }
-        if ((rc = db_exec(db, sql, err)))
-            goto done;
-    }
-    /* statistics, so that the next views and the rules plan well */
-    sqlite3_free(sql);
-    sql = sqlite3_mprintf("ANALYZE %s.\"%w\"", schema, name);
-    if (!sql) {
-        rc = ct_error_set(err, CT_ENOMEM, "out of memory");
-        goto done;
-    }
-    rc = db_exec(db, sql, err);
-    if (rc == 0)
-        trace_perf(t, "view %s", name);
-done:
-    sqlite3_free(sql);
-    return rc;
+        v->as_view |= strcmp(unmaterialized[i], v->name) == 0;
+    return 1;
 }
 
-int db_materialize_views(sqlite3 *db, const char *schema,
+/* The views of the binary's own views.sql, in creation order: not the
+ * views stored in a file, so a report always means what this ctaudit's
+ * rules mean. *out is owned (free). */
+static int collect_views(struct view_def **out, size_t *n_out,
                          struct ct_error *err)
 {
-    /* the binary's own views.sql, not the views stored in the file: a
-     * report always means what this ctaudit's rules mean */
     const char *text = NULL;
+    struct view_def *v = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
     for (size_t i = 0; i < ct_schema_files_count; i++)
         if (strcmp(ct_schema_files[i].name, "views.sql") == 0)
             text = ct_schema_files[i].text;
@@ -249,18 +227,263 @@ int db_materialize_views(sqlite3 *db, const char *schema,
         /* a statement ends at a ';' that completes it */
         size_t len = (size_t)(p - start) + 1;
         char *candidate = sqlite3_mprintf("%.*s", (int)len, start);
-        if (!candidate)
-            return ct_error_set(err, CT_ENOMEM, "out of memory");
+        if (!candidate) {
+            rc = ct_error_set(err, CT_ENOMEM, "out of memory");
+            goto done;
+        }
         int complete = sqlite3_complete(candidate);
         sqlite3_free(candidate);
         if (!complete)
             continue;
-        int rc = materialize_one(db, schema, start, len - 1, err);
-        if (rc)
-            return rc;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 32;
+            struct view_def *nv = realloc(v, ncap * sizeof(*v));
+            if (!nv) {
+                rc = ct_error_set(err, CT_ENOMEM, "out of memory");
+                goto done;
+            }
+            v = nv;
+            cap = ncap;
+        }
+        rc = parse_view(&v[n], start, len - 1, err);
+        if (rc < 0)
+            goto done;
+        n += (size_t)rc;
+        rc = 0;
         start = p + 1;
     }
+    *out = v;
+    *n_out = n;
+    v = NULL;
+done:
+    free(v);
+    return rc;
+}
+
+/* Stores view v as a table of schema `schema`, then its indexes and
+ * statistics; an unmaterialized view becomes a view of `view_schema`. */
+static int materialize_one(sqlite3 *db, const char *schema,
+                           const char *view_schema, const struct view_def *v,
+                           const char *who, struct ct_error *err)
+{
+    char *sql;
+    int rc = 0;
+    double t = trace_start();
+    sql = sqlite3_mprintf("CREATE %s %s.\"%w\" AS %.*s",
+                          v->as_view ? "VIEW" : "TABLE",
+                          v->as_view ? view_schema : schema, v->name,
+                          (int)v->len, v->body);
+    if (!sql)
+        return ct_error_set(err, CT_ENOMEM, "out of memory");
+    if ((rc = db_exec(db, sql, err)) || v->as_view)
+        goto done;
+    for (size_t i = 0;
+         i < sizeof(materialized_indexes) / sizeof(materialized_indexes[0]);
+         i++) {
+        if (strcmp(materialized_indexes[i].view, v->name) != 0)
+            continue;
+        sqlite3_free(sql);
+        sql = sqlite3_mprintf("CREATE INDEX %s.%s ON \"%w\" (%s)", schema,
+                              materialized_indexes[i].name, v->name,
+                              materialized_indexes[i].columns);
+        if (!sql) {
+            rc = ct_error_set(err, CT_ENOMEM, "out of memory");
+            goto done;
+        }
+        if ((rc = db_exec(db, sql, err)))
+            goto done;
+    }
+    /* statistics, so that the next views and the rules plan well */
+    sqlite3_free(sql);
+    sql = sqlite3_mprintf("ANALYZE %s.\"%w\"", schema, v->name);
+    if (!sql) {
+        rc = ct_error_set(err, CT_ENOMEM, "out of memory");
+        goto done;
+    }
+    rc = db_exec(db, sql, err);
+done:
+    if (rc == 0)
+        trace_perf(t, "view %s%s", v->name, who);
+    sqlite3_free(sql);
+    return rc;
+}
+
+int db_materialize_views(sqlite3 *db, const char *schema,
+                         struct ct_error *err)
+{
+    struct view_def *v = NULL;
+    size_t n = 0;
+    int rc = collect_views(&v, &n, err);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = materialize_one(db, schema, schema, &v[i], "", err);
+    free(v);
+    return rc;
+}
+
+/*
+ * Two connections (db_materialize_views_split). The second one starts
+ * with these views, which read only the loaded tables and each other: the
+ * trails' documents, selectors and scopes. The first one meanwhile makes
+ * every view that needs none of them (regions, accounts, coverage); it
+ * then makes the rest, which read both. Which view needs which is read
+ * from views.sql, so a view that changes its sources moves to the second
+ * stage on its own rather than failing.
+ */
+static const char *const second_views[] = {
+    "v_trail_documents", "v_mgmt_selectors", "v_mgmt_selector_exclusions",
+    "v_trail_scopes", "v_scope_terms", "v_trails", "v_scope_overlaps",
+    "v_trail_insights", "v_usage_monthly"};
+
+
+
+/* Page caches of the views' files, KiB: work_b holds the small per-trail
+ * views (a larger cache only added memory), work_a the big per-region
+ * ones, like main. */
+#define CACHE_A 16384
+#define CACHE_B 4096
+enum { ON_FIRST, ON_SECOND, AFTER_BOTH };
+
+/* Whether body mentions the identifier name. */
+static int mentions(const struct view_def *v, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = v->body; p + n <= v->body + v->len; p++) {
+        if (memcmp(p, name, n) != 0)
+            continue;
+        char before = p > v->body ? p[-1] : ' ';
+        char after = p + n < v->body + v->len ? p[n] : ' ';
+        if (!(before == '_' || (before >= 'a' && before <= 'z')
+              || (before >= 'A' && before <= 'Z')
+              || (before >= '0' && before <= '9'))
+            && !(after == '_' || (after >= 'a' && after <= 'z')
+                 || (after >= 'A' && after <= 'Z')
+                 || (after >= '0' && after <= '9')))
+            return 1;
+    }
     return 0;
+}
+
+static void plan_views(const struct view_def *v, size_t n, int *where)
+{
+    for (size_t i = 0; i < n; i++) {
+        int second = 0;
+        for (size_t k = 0; k < sizeof(second_views) / sizeof(*second_views);
+             k++)
+            second |= strcmp(second_views[k], v[i].name) == 0;
+        where[i] = v[i].as_view ? AFTER_BOTH : second ? ON_SECOND : ON_FIRST;
+        for (size_t j = 0; j < i && where[i] != AFTER_BOTH; j++)
+            if (mentions(&v[i], v[j].name) && where[j] != where[i])
+                where[i] = AFTER_BOTH;
+    }
+}
+
+struct second_job {
+    sqlite3 *db;
+    const struct view_def *v;
+    const int *where;
+    size_t n;
+    int rc;
+    struct ct_error err;
+};
+
+static void *second_main(void *arg)
+{
+    struct second_job *j = arg;
+    for (size_t i = 0; j->rc == 0 && i < j->n; i++)
+        if (j->where[i] == ON_SECOND)
+            j->rc = materialize_one(j->db, "work_b", "temp", &j->v[i],
+                                    " (second connection)", &j->err);
+    return NULL;
+}
+
+/* ATTACHes the file at path as schema `as`; if `own`, for writing, with a
+ * cache of cache_kib. */
+static int attach(sqlite3 *db, const char *path, const char *as, int own,
+                  int cache_kib, struct ct_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    char *sql = sqlite3_mprintf("ATTACH ?1 AS %s", as);
+    int rc = 0;
+    if (!sql)
+        return ct_error_set(err, CT_ENOMEM, "out of memory");
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK
+        || sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC) != SQLITE_OK
+        || sqlite3_step(st) != SQLITE_DONE) {
+        rc = ct_error_set(err, CT_ESQL, "cannot open work file '%s': %s",
+                          path, sqlite3_errmsg(db));
+        goto done;
+    }
+    if (own) {
+        sqlite3_free(sql);
+        /* a work file: no journal, no sync; a cache like main's */
+        sql = sqlite3_mprintf("PRAGMA %s.journal_mode = OFF;"
+                              "PRAGMA %s.synchronous = OFF;"
+                              "PRAGMA %s.cache_size = %d",
+                              as, as, as, -cache_kib);
+        rc = sql ? db_exec(db, sql, err)
+                 : ct_error_set(err, CT_ENOMEM, "out of memory");
+    }
+done:
+    sqlite3_finalize(st);
+    sqlite3_free(sql);
+    return rc;
+}
+
+int db_materialize_views_split(sqlite3 *a, sqlite3 *b, const char *file_a,
+                               const char *file_b, struct ct_error *err)
+{
+    struct view_def *v = NULL;
+    size_t n = 0;
+    int *where = NULL, started = 0, rc;
+    struct second_job job;
+    pthread_t thread;
+    memset(&job, 0, sizeof(job));
+    if ((rc = collect_views(&v, &n, err)))
+        return rc;
+    if (!(where = calloc(n ? n : 1, sizeof(*where)))) {
+        rc = ct_error_set(err, CT_ENOMEM, "out of memory");
+        goto done;
+    }
+    plan_views(v, n, where);
+    if ((rc = attach(a, file_a, "work_a", 1, CACHE_A, err))
+        || (rc = attach(b, file_b, "work_b", 1, CACHE_B, err)))
+        goto done;
+    job.db = b;
+    job.v = v;
+    job.where = where;
+    job.n = n;
+    job.err = (struct ct_error)CT_ERROR_INIT;
+    if (pthread_create(&thread, NULL, second_main, &job) == 0)
+        started = 1;
+    else /* one connection after the other */
+        second_main(&job);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (where[i] == ON_FIRST)
+            rc = materialize_one(a, "work_a", "temp", &v[i], "", err);
+    if (started)
+        pthread_join(thread, NULL);
+    if (rc)
+        goto done;
+    if (job.rc) {
+        rc = ct_error_set(err, job.rc, "%s", job.err.message);
+        goto done;
+    }
+    /* both stores are complete: each connection reads the other's */
+    if ((rc = attach(a, file_b, "work_b", 0, 0, err)))
+        goto done;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (where[i] == AFTER_BOTH)
+            rc = materialize_one(a, "work_a", "temp", &v[i], "", err);
+    if (rc || (rc = attach(b, file_a, "work_a", 0, 0, err)))
+        goto done;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (v[i].as_view)
+            rc = materialize_one(b, "work_a", "temp", &v[i],
+                                 " (second connection)", err);
+done:
+    free(where);
+    free(v);
+    return rc;
 }
 
 int db_open_readonly(sqlite3 **out, const char *path, struct ct_error *err)

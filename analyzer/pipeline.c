@@ -19,6 +19,8 @@
 /* Deep enough that each side runs for a while between wakeups. */
 #define QUEUE_CAP 512
 #define QUEUE_LOW (QUEUE_CAP / 4)
+/* Fewer parsed members than this waiting: the reader defers parsing. */
+#define DEFER_BELOW 64
 
 struct queue {
     pthread_mutex_t lock;
@@ -257,7 +259,53 @@ static char *format_msg(const char *fmt, ...)
     return strdup(buf);
 }
 
-/* Reader thread: classify and parse one member. */
+/* Parses the bytes of a JSON member into it->root, or sets parse_rc and
+ * msg. Runs on whichever thread the item is parsed on. Returns nonzero only
+ * when out of memory. */
+static int parse_item(struct pipe_item *it, const unsigned char *data,
+                      size_t size)
+{
+    json_error_t jerr;
+    if (arenas.base && !(it->arena = calloc(1, sizeof(*it->arena))))
+        return -1;
+    current_arena = it->arena;
+    it->root = json_loadb((const char *)data, size, 0, &jerr);
+    current_arena = NULL;
+    if (!it->root) {
+        it->parse_rc = CT_EPARSE;
+        it->msg = size == 0 ? format_msg("member '%s': empty file", it->path)
+                            : format_msg("member '%s': invalid JSON at line "
+                                         "%d, column %d: %s",
+                                         it->path, jerr.line, jerr.column,
+                                         jerr.text);
+    } else if (!json_is_object(it->root)) {
+        json_decref(it->root);
+        it->root = NULL;
+        it->parse_rc = CT_EPARSE;
+        it->msg = format_msg("member '%s': expected a JSON object", it->path);
+    }
+    return it->parse_rc && !it->msg ? -1 : 0;
+}
+
+/* Whether the consumer is about to run out of work: the reader then hands
+ * members over unparsed, so that the consumer parses them instead of
+ * waiting (see produce_member). */
+static int queue_short(struct queue *q)
+{
+    int n;
+    pthread_mutex_lock(&q->lock);
+    n = q->count < DEFER_BELOW;
+    pthread_mutex_unlock(&q->lock);
+    return n;
+}
+
+/*
+ * Reader thread: classify and parse one member. Parsing is most of the
+ * reader's work, and on two cores the reader is the slower side of a load:
+ * when the queue runs short the member goes over as bytes and the consumer
+ * parses it (pipeline_run), so the two threads share the parsing. Order,
+ * results and error messages are the same either way.
+ */
 static int produce_member(void *ctx, const struct src_member *m,
                           struct ct_error *err)
 {
@@ -278,44 +326,20 @@ static int produce_member(void *ctx, const struct src_member *m,
     case CT_MEMBER_UNKNOWN:
     case CT_MEMBER_DIRECTORY:
         break;
-    case CT_MEMBER_CHECKSUMS:
-        it->data = malloc(m->size + 1);
-        if (!it->data) {
+    default:
+        if (it->ref.kind == CT_MEMBER_CHECKSUMS || queue_short(q)) {
+            /* the bytes, NUL-terminated: SHA256SUMS is read as text */
+            if (!(it->data = malloc(m->size + 1))) {
+                pipe_item_free(it);
+                return ct_error_set(err, CT_ENOMEM, "out of memory");
+            }
+            memcpy(it->data, m->data, m->size);
+            it->data[m->size] = '\0';
+            it->deferred = it->ref.kind != CT_MEMBER_CHECKSUMS;
+        } else if (parse_item(it, m->data, m->size)) {
             pipe_item_free(it);
             return ct_error_set(err, CT_ENOMEM, "out of memory");
         }
-        memcpy(it->data, m->data, m->size);
-        it->data[m->size] = '\0';
-        break;
-    default: {
-        json_error_t jerr;
-        if (arenas.base && !(it->arena = calloc(1, sizeof(*it->arena)))) {
-            pipe_item_free(it);
-            return ct_error_set(err, CT_ENOMEM, "out of memory");
-        }
-        current_arena = it->arena;
-        it->root = json_loadb((const char *)m->data, m->size, 0, &jerr);
-        current_arena = NULL;
-        if (!it->root) {
-            it->parse_rc = CT_EPARSE;
-            it->msg = m->size == 0
-                          ? format_msg("member '%s': empty file", m->path)
-                          : format_msg("member '%s': invalid JSON at line "
-                                       "%d, column %d: %s",
-                                       m->path, jerr.line, jerr.column,
-                                       jerr.text);
-        } else if (!json_is_object(it->root)) {
-            json_decref(it->root);
-            it->root = NULL;
-            it->parse_rc = CT_EPARSE;
-            it->msg = format_msg("member '%s': expected a JSON object",
-                                 m->path);
-        }
-        if (it->parse_rc && !it->msg) {
-            pipe_item_free(it);
-            return ct_error_set(err, CT_ENOMEM, "out of memory");
-        }
-    }
     }
     queue_push(q, it);
     return 0;
@@ -381,9 +405,17 @@ int pipeline_run(const char *source, const struct src_limits *limits,
             break;
         }
         if (rc == 0) {
-            if (it->type == ITEM_WARNING)
+            if (it->type == ITEM_WARNING) {
                 warn(ctx, it->path, it->msg);
-            else
+            } else if (it->deferred) {
+                rc = parse_item(it, it->data, it->size)
+                         ? ct_error_set(err, CT_ENOMEM, "out of memory")
+                         : 0;
+                free(it->data);
+                it->data = NULL;
+                it->deferred = 0;
+            }
+            if (rc == 0 && it->type == ITEM_MEMBER)
                 rc = consume(ctx, it, err);
             if (rc) {
                 pthread_mutex_lock(&q.lock);

@@ -36,7 +36,11 @@ struct pipe_item {
     struct ct_member_ref ref;   /* ct_snapshot_classify(path) */
     json_t *root;               /* the parsed JSON object, for JSON kinds */
     struct pipe_arena *arena;   /* what root was parsed into, or NULL */
-    unsigned char *data;        /* the bytes, for SHA256SUMS only */
+    unsigned char *data;        /* the bytes, for SHA256SUMS only (and,
+                                   inside the pipeline, a member whose
+                                   parsing was deferred) */
+    int deferred;               /* pipeline-internal: data is to be parsed
+                                   on the consumer's thread */
     int parse_rc;               /* nonzero: the member is not a JSON object;
                                    msg names the member and the problem */
     char *msg;                  /* parse error, or warning text */
