@@ -41,7 +41,7 @@ static const char usage[] =
     CLI_LOAD_HELP
     "  -h, --help               this help\n"
     "\n"
-    "Snapshots are loaded into a work file in $TMPDIR (else /tmp), removed\n"
+    "Snapshots are loaded into work files in $TMPDIR (else /tmp), removed\n"
     "before the report is printed; CTAUDIT_TRACE_PERFORMANCE=1 prints the\n"
     "time of each step on stderr.\n"
     "\n"
@@ -90,11 +90,12 @@ static int write_file(const char *path, const struct report *r, int fmt,
     return cli_write_atomic("report", path, render_to, &c);
 }
 
-/* Caches of 16 MiB: with the report's own memory, under 256 MiB on a
- * 10,000-account organization (bench/README.md). */
+/* Page caches of 4 MiB for every database of a connection (main, TEMP,
+ * and the views' work files: db.c). On the 10,000-account benchmark, 16
+ * MiB was no faster and took 60 MiB more peak memory (bench/README.md). */
 static const char report_pragmas[] =
-    "PRAGMA temp_store = FILE; PRAGMA main.cache_size = -16384;"
-    "PRAGMA temp.cache_size = -16384";
+    "PRAGMA temp_store = FILE; PRAGMA main.cache_size = -4096;"
+    "PRAGMA temp.cache_size = -4096";
 
 /* A second connection to the work file, with the same prices and volumes
  * in TEMP tables; owned (sqlite3_close). It reads the loaded tables and

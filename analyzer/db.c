@@ -336,11 +336,9 @@ static const char *const second_views[] = {
 
 
 
-/* Page caches of the views' files, KiB: work_b holds the small per-trail
- * views (a larger cache only added memory), work_a the big per-region
- * ones, like main. */
-#define CACHE_A 16384
-#define CACHE_B 4096
+/* Page cache of the views' work files, KiB: as for the other databases of
+ * a report (cmd_report.c), a larger one was no faster. */
+#define WORK_CACHE_KIB 4096
 enum { ON_FIRST, ON_SECOND, AFTER_BOTH };
 
 /* Whether body mentions the identifier name. */
@@ -445,8 +443,8 @@ int db_materialize_views_split(sqlite3 *a, sqlite3 *b, const char *file_a,
         goto done;
     }
     plan_views(v, n, where);
-    if ((rc = attach(a, file_a, "work_a", 1, CACHE_A, err))
-        || (rc = attach(b, file_b, "work_b", 1, CACHE_B, err)))
+    if ((rc = attach(a, file_a, "work_a", 1, WORK_CACHE_KIB, err))
+        || (rc = attach(b, file_b, "work_b", 1, WORK_CACHE_KIB, err)))
         goto done;
     job.db = b;
     job.v = v;

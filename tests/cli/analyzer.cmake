@@ -55,8 +55,8 @@ foreach(case no-basis events-per-month volumes pricing pricing-refused
     set_tests_properties(costs_${case} PROPERTIES LABELS cli)
 endforeach()
 
-# report SNAPSHOT: the work file in $TMPDIR read by two connections.
-foreach(case same-as-database failed-load no-tmpdir signal)
+# report SNAPSHOT: the work files in $TMPDIR read by two connections.
+foreach(case same-as-database failed-load no-tmpdir signal signal-views)
     add_test(NAME report_work_${case}
              COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/work.sh
                      $<TARGET_FILE:ctaudit> ${PROJECT_SOURCE_DIR} ${case})

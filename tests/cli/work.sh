@@ -1,9 +1,10 @@
 #!/bin/sh
-# `ctaudit report SNAPSHOT...` loads into a work file in $TMPDIR that a
-# second connection reads too (the rules run on both). Checks that its
-# report is the one of the loaded database (one connection, TEMP views),
-# and that the work file never outlives the command: success, a failed
-# load, SIGTERM, and a TMPDIR that cannot be written.
+# `ctaudit report SNAPSHOT...` loads into work files in $TMPDIR that a
+# second connection reads too (the views and the rules run on both).
+# Checks that its report is the one of the loaded database (one
+# connection, TEMP views), and that the work files never outlive the
+# command: success, a failed load, SIGTERM while loading and while the
+# views are stored, and a TMPDIR that cannot be written.
 #   work.sh CTAUDIT SOURCE_DIR CASE
 set -u
 ctaudit=$1 src=$2 case=$3
@@ -105,6 +106,47 @@ signal)
     got=$?
     [ "$got" = 143 ] || fail "exit $got, expected 143 (SIGTERM)"
     no_leftover
+    ;;
+signal-views)
+    # SIGTERM once the load is over (the trace says so), while the two
+    # connections store the views in their own work files: all three
+    # files exist, and none is left. The views of 1,000 accounts take
+    # ~0.2 s: a run that ends before it is caught is tried again.
+    python3 "$src/bench/gen_org.py" --accounts 1000 --regions 17 --seed 3 \
+        -o "$tmp/org.tar.gz" 2>/dev/null || fail "gen_org.py"
+    caught=0 try=0
+    while [ "$caught" = 0 ] && [ "$try" -lt 5 ]; do
+        try=$((try + 1))
+        : >"$tmp/err"
+        CTAUDIT_TRACE_PERFORMANCE=1 TMPDIR="$work" "$ctaudit" report \
+            "$tmp/org.tar.gz" >/dev/null 2>"$tmp/err" &
+        pid=$!
+        while kill -0 "$pid" 2>/dev/null; do
+            if grep -q ' s load$' "$tmp/err"; then
+                kill -STOP "$pid"
+                if grep -q ' s views$' "$tmp/err"; then
+                    kill -CONT "$pid" # too late: the views are done
+                    break
+                fi
+                n=$(ls -A "$work" | wc -l)
+                [ "$n" = 3 ] || { kill -KILL "$pid"; fail "$n work files while the views are stored, expected 3"; }
+                kill -TERM "$pid"
+                kill -CONT "$pid"
+                caught=1
+                break
+            fi
+            sleep 0.01
+        done
+        wait "$pid"
+        got=$?
+        if [ "$caught" = 1 ]; then
+            [ "$got" = 143 ] || fail "exit $got, expected 143 (SIGTERM)"
+        else
+            [ "$got" = 0 ] || fail "exit $got from a report not interrupted"
+        fi
+        no_leftover
+    done
+    [ "$caught" = 1 ] || fail "never caught storing the views in $try runs"
     ;;
 *)
     fail "unknown case"
