@@ -341,23 +341,21 @@ static const char *const second_views[] = {
 #define WORK_CACHE_KIB 4096
 enum { ON_FIRST, ON_SECOND, AFTER_BOTH };
 
-/* Whether body mentions the identifier name. */
+static int is_ident(char c)
+{
+    return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+           || (c >= '0' && c <= '9');
+}
+
+/* Whether v's body mentions the identifier name. */
 static int mentions(const struct view_def *v, const char *name)
 {
     size_t n = strlen(name);
-    for (const char *p = v->body; p + n <= v->body + v->len; p++) {
-        if (memcmp(p, name, n) != 0)
-            continue;
-        char before = p > v->body ? p[-1] : ' ';
-        char after = p + n < v->body + v->len ? p[n] : ' ';
-        if (!(before == '_' || (before >= 'a' && before <= 'z')
-              || (before >= 'A' && before <= 'Z')
-              || (before >= '0' && before <= '9'))
-            && !(after == '_' || (after >= 'a' && after <= 'z')
-                 || (after >= 'A' && after <= 'Z')
-                 || (after >= '0' && after <= '9')))
+    const char *end = v->body + v->len;
+    for (const char *p = v->body; p + n <= end; p++)
+        if (memcmp(p, name, n) == 0 && !(p > v->body && is_ident(p[-1]))
+            && !(p + n < end && is_ident(p[n])))
             return 1;
-    }
     return 0;
 }
 
@@ -476,7 +474,7 @@ int db_materialize_views_split(sqlite3 *a, sqlite3 *b, const char *file_a,
         goto done;
     for (size_t i = 0; rc == 0 && i < n; i++)
         if (v[i].as_view)
-            rc = materialize_one(b, "work_a", "temp", &v[i],
+            rc = materialize_one(b, "temp", "temp", &v[i],
                                  " (second connection)", err);
 done:
     free(where);
