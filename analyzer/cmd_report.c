@@ -118,55 +118,71 @@ static sqlite3 *open_second(const char *path, const struct cost_options *co)
 }
 
 /* The work files of a report from snapshots, in $TMPDIR: the loaded
- * tables, and the views stored by each connection. */
-enum { WORK_DB, WORK_VIEWS_A, WORK_VIEWS_B, WORK_FILES };
+ * tables, then the files of the views (db_materialize_views_split). */
+struct work_files {
+    char *path[1 + 8];
+    size_t n;
+};
 
-static int make_work_files(char **work)
+static int make_work_files(struct work_files *w)
 {
-    static const char *const what[WORK_FILES] = {"report", "views", "views"};
-    cli_remove_on_signal(work, WORK_FILES);
-    for (int i = 0; i < WORK_FILES; i++)
-        if (cli_temp_file("report", what[i], &work[i]))
+    struct ct_error err = CT_ERROR_INIT;
+    size_t views;
+    if (db_views_split_files(&views, &err)) {
+        cli_error("report: %s", err.message);
+        return -1;
+    }
+    if (views + 1 > sizeof(w->path) / sizeof(*w->path)) {
+        cli_error("report: the views need %zu work files", views);
+        return -1;
+    }
+    w->n = views + 1;
+    cli_remove_on_signal(w->path, w->n);
+    for (size_t i = 0; i < w->n; i++)
+        if (cli_temp_file("report", i ? "views" : "report", &w->path[i]))
             return -1;
     return 0;
 }
 
 /* Forgets and removes the work files, if any. */
-static void drop_work_files(char **work)
+static void drop_work_files(struct work_files *w)
 {
     cli_remove_on_signal(NULL, 0);
-    for (int i = 0; i < WORK_FILES; i++) {
-        if (work[i])
-            unlink(work[i]);
-        free(work[i]);
-        work[i] = NULL;
+    for (size_t i = 0; i < w->n; i++) {
+        if (w->path[i])
+            unlink(w->path[i]);
+        free(w->path[i]);
+        w->path[i] = NULL;
     }
+    w->n = 0;
 }
 
 /* Loads the inputs and stores the views: into the work files, on two
  * connections (*db2 set, NULL if the second could not be opened), or,
  * for a database, into TEMP tables of one read-only connection. */
-static int open_report_db(sqlite3 **db, sqlite3 **db2, char **work,
+static int open_report_db(sqlite3 **db, sqlite3 **db2,
+                          const struct work_files *work,
                           const char *const *inputs, int n_inputs,
                           const struct load_options *lo,
                           const struct cost_options *co, struct ct_error *err)
 {
     double t = trace_start();
     int rc;
-    if ((rc = work[WORK_DB] ? load_open_scratch(db, work[WORK_DB], inputs,
-                                                n_inputs, lo, err)
-                            : load_open_input(db, inputs, n_inputs, lo, err)))
+    const char *scratch = work->n ? work->path[0] : NULL;
+    if ((rc = scratch ? load_open_scratch(db, scratch, inputs, n_inputs, lo,
+                                          err)
+                      : load_open_input(db, inputs, n_inputs, lo, err)))
         return rc;
     trace_perf(t, "load");
     t = trace_start();
     if ((rc = db_exec(*db, report_pragmas, err))
         || (rc = costs_prepare(*db, co, err)))
         return rc;
-    if (work[WORK_DB] && (*db2 = open_second(work[WORK_DB], co)))
-        rc = db_materialize_views_split(*db, *db2, work[WORK_VIEWS_A],
-                                        work[WORK_VIEWS_B], err);
+    if (scratch && (*db2 = open_second(scratch, co)))
+        rc = db_materialize_views_split(*db, *db2, work->path + 1,
+                                        work->n - 1, err);
     else
-        rc = db_materialize_views(*db, work[WORK_DB] ? "main" : "temp", err);
+        rc = db_materialize_views(*db, scratch ? "main" : "temp", err);
     if (rc)
         return rc;
     trace_perf(t, "views");
@@ -211,9 +227,10 @@ int cmd_report(int argc, char **argv)
     int status = CT_EXIT_ERROR, have_report = 0;
     double t = 0, t_all = trace_start();
     sqlite3 *db = NULL, *db2 = NULL;
-    char *work[WORK_FILES] = {NULL, NULL, NULL};
+    struct work_files work;
 
     memset(&rep, 0, sizeof(rep));
+    memset(&work, 0, sizeof(work));
     while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
         int r = cli_load_option(opt, optarg, &lo);
         if (r == 0)
@@ -283,14 +300,14 @@ int cmd_report(int argc, char **argv)
      * read too (the views and the rules then use both cores); a database
      * is read as it is, with the views in TEMP tables, on one connection */
     if (!(n_inputs == 1 && db_is_database_file(inputs[0]))
-        && make_work_files(work))
+        && make_work_files(&work))
         goto done;
-    if (open_report_db(&db, &db2, work, inputs, n_inputs, &lo, &co, &err)) {
+    if (open_report_db(&db, &db2, &work, inputs, n_inputs, &lo, &co, &err)) {
         cli_error("report: %s", err.message);
         goto done;
     }
     /* every connection has them open: the names can go */
-    drop_work_files(work);
+    drop_work_files(&work);
     ro.db2 = db2;
     cli_warnings_finish(&warnings);
     t = trace_start();
@@ -327,7 +344,7 @@ done:
     rules_release(&rules);
     sqlite3_close(db2);
     sqlite3_close(db);
-    drop_work_files(work);
+    drop_work_files(&work);
     trace_perf(t, "release");
     trace_perf(t_all, "total");
     free(accounts);

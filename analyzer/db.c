@@ -121,6 +121,9 @@ static const struct {
      * v_region_mgmt groups in this order without sorting */
     {"v_account_regions", "m_ar",
      "snapshot_id, account_id, region, scan_state, partition, global_region"},
+    /* v_region_mgmt groups in this order without sorting */
+    {"v_own_coverage", "m_own_cov", "snapshot_id, account_id, region, "
+                                    "trail_arn"},
     {"v_trail_documents", "m_docs", "snapshot_id, trail_arn, kind"},
     {"v_trail_documents", "m_docs_id", "doc_id"},
     {"v_mgmt_selectors", "m_mgmt_sel", "snapshot_id, trail_arn"},
@@ -321,25 +324,40 @@ int db_materialize_views(sqlite3 *db, const char *schema,
 }
 
 /*
- * Two connections (db_materialize_views_split). The second one starts
- * with these views, which read only the loaded tables and each other: the
- * trails' documents, selectors and scopes. The first one meanwhile makes
- * every view that needs none of them (regions, accounts, coverage); it
- * then makes the rest, which read both. Which view needs which is read
- * from views.sql, so a view that changes its sources moves to the second
- * stage on its own rather than failing.
+ * Two connections (db_materialize_views_split), called lanes. The second
+ * lane stores the views below, the first every other one; each lane in
+ * views.sql order, each view into a work file of its own lane, since two
+ * connections cannot write one SQLite file at once. A lane reads the other
+ * lane's views only from files that lane has finished ("published"), so no
+ * reader ever holds a lock that a writer waits for.
+ *
+ * The plan (plan_split) is made from views.sql alone, before anything
+ * runs: which views a view reads (mentions) decides where a lane must wait
+ * and where a file ends. A file ends before its lane waits for the other
+ * one, and after a view that the other lane reads, unless the lane's next
+ * view is read there too and comes before that first reader (views.sql
+ * order). Every file is therefore complete before its first reader's
+ * position in views.sql order: the plan also runs on one thread, one view
+ * after the other, which is what happens when no thread can be started.
+ *
+ * The split: the first lane makes regions, accounts and coverage by the
+ * accounts' own trails; the second the trails' documents, selectors and
+ * scopes; then the first counts the copies per region (v_region_mgmt) and
+ * prices them while the second joins the coverage together (v_coverage).
+ * A view edited to read other views changes the plan by itself.
  */
 static const char *const second_views[] = {
     "v_trail_documents", "v_mgmt_selectors", "v_mgmt_selector_exclusions",
     "v_trail_scopes", "v_scope_terms", "v_trails", "v_scope_overlaps",
-    "v_trail_insights", "v_usage_monthly"};
-
-
+    "v_trail_insights", "v_coverage", "v_global_events"};
 
 /* Page cache of the views' work files, KiB: as for the other databases of
  * a report (cmd_report.c), a larger one was no faster. */
 #define WORK_CACHE_KIB 4096
-enum { ON_FIRST, ON_SECOND, AFTER_BOTH };
+
+/* Work files at most: each lane ends up attaching every one of them, and
+ * SQLite attaches at most 10 databases. */
+#define MAX_WORK_FILES 8
 
 static int is_ident(char c)
 {
@@ -359,37 +377,131 @@ static int mentions(const struct view_def *v, const char *name)
     return 0;
 }
 
-static void plan_views(const struct view_def *v, size_t n, int *where)
+/* What a lane does for one view. */
+struct split_step {
+    int lane;       /* 0 first, 1 second; -1: a TEMP view made at the end */
+    int file;       /* the work file it is stored in */
+    int opens;      /* its file's first view: attach the file for writing */
+    int closes;     /* its file's last view: publish the file */
+    unsigned waits; /* bit f: the other lane's file f, to wait for and attach */
+};
+
+struct split_plan {
+    struct view_def *v;
+    struct split_step *step;
+    size_t n;
+    int files;                  /* work files used */
+    int owner[MAX_WORK_FILES];  /* each file's lane */
+};
+
+static void split_plan_release(struct split_plan *p)
 {
-    for (size_t i = 0; i < n; i++) {
+    free(p->v);
+    free(p->step);
+    memset(p, 0, sizeof(*p));
+}
+
+/* Index of the first view after i on lane `lane` (n if none). */
+static size_t next_on_lane(const struct split_plan *p, size_t i, int lane)
+{
+    for (i++; i < p->n; i++)
+        if (p->step[i].lane == lane)
+            break;
+    return i;
+}
+
+/* Index of the first view of the other lane that reads view i (n: none). */
+static size_t first_reader(const struct split_plan *p, size_t i)
+{
+    for (size_t k = i + 1; k < p->n; k++)
+        if (p->step[k].lane >= 0 && p->step[k].lane != p->step[i].lane
+            && mentions(&p->v[k], p->v[i].name))
+            return k;
+    return p->n;
+}
+
+static int plan_split(struct split_plan *p, struct ct_error *err)
+{
+    int cur[2] = {-1, -1};       /* each lane's open file */
+    size_t last[2] = {0, 0};     /* each lane's latest view */
+    size_t deadline[2] = {0, 0}; /* first reader of its open file */
+    unsigned attached[2] = {0, 0};
+    int rc;
+    memset(p, 0, sizeof(*p));
+    if ((rc = collect_views(&p->v, &p->n, err)))
+        return rc;
+    if (!(p->step = calloc(p->n ? p->n : 1, sizeof(*p->step))))
+        return ct_error_set(err, CT_ENOMEM, "out of memory");
+    for (size_t i = 0; i < p->n; i++) {
         int second = 0;
         for (size_t k = 0; k < sizeof(second_views) / sizeof(*second_views);
              k++)
-            second |= strcmp(second_views[k], v[i].name) == 0;
-        where[i] = v[i].as_view ? AFTER_BOTH : second ? ON_SECOND : ON_FIRST;
-        for (size_t j = 0; j < i && where[i] != AFTER_BOTH; j++)
-            if (mentions(&v[i], v[j].name) && where[j] != where[i])
-                where[i] = AFTER_BOTH;
+            second |= strcmp(second_views[k], p->v[i].name) == 0;
+        p->step[i].lane = p->v[i].as_view ? -1 : second;
     }
+    for (size_t i = 0; i < p->n; i++) {
+        struct split_step *s = &p->step[i];
+        int lane = s->lane;
+        unsigned need = 0;
+        if (lane < 0)
+            continue;
+        for (size_t j = 0; j < i; j++) {
+            if (!mentions(&p->v[i], p->v[j].name))
+                continue;
+            if (p->step[j].lane < 0)
+                return ct_error_set(err, CT_ESQL,
+                                    "views.sql: stored view '%s' reads '%s', "
+                                    "which is not stored",
+                                    p->v[i].name, p->v[j].name);
+            if (p->step[j].lane != lane)
+                need |= 1u << p->step[j].file;
+        }
+        need &= ~attached[lane];
+        if (need && cur[lane] >= 0) { /* never wait with a file open */
+            p->step[last[lane]].closes = 1;
+            cur[lane] = -1;
+        }
+        s->waits = need;
+        attached[lane] |= need;
+        if (cur[lane] < 0) {
+            if (p->files == MAX_WORK_FILES)
+                return ct_error_set(err, CT_ESQL,
+                                    "views.sql: the views need more than %d "
+                                    "work files",
+                                    MAX_WORK_FILES);
+            cur[lane] = p->files;
+            p->owner[p->files++] = lane;
+            s->opens = 1;
+            attached[lane] |= 1u << cur[lane];
+            deadline[lane] = p->n;
+        }
+        s->file = cur[lane];
+        last[lane] = i;
+        size_t reader = first_reader(p, i);
+        if (reader < deadline[lane])
+            deadline[lane] = reader;
+        size_t next = next_on_lane(p, i, lane);
+        /* end the file if the other lane reads from it before this lane's
+         * next view, or the next view is not read there at all */
+        if (deadline[lane] < p->n
+            && (next >= deadline[lane] || first_reader(p, next) == p->n)) {
+            s->closes = 1;
+            cur[lane] = -1;
+        }
+    }
+    for (int lane = 0; lane < 2; lane++)
+        if (cur[lane] >= 0)
+            p->step[last[lane]].closes = 1;
+    return 0;
 }
 
-struct second_job {
-    sqlite3 *db;
-    const struct view_def *v;
-    const int *where;
-    size_t n;
-    int rc;
-    struct ct_error err;
-};
-
-static void *second_main(void *arg)
+int db_views_split_files(size_t *n, struct ct_error *err)
 {
-    struct second_job *j = arg;
-    for (size_t i = 0; j->rc == 0 && i < j->n; i++)
-        if (j->where[i] == ON_SECOND)
-            j->rc = materialize_one(j->db, "work_b", "temp", &j->v[i],
-                                    " (second connection)", &j->err);
-    return NULL;
+    struct split_plan p;
+    int rc = plan_split(&p, err);
+    *n = rc ? 0 : (size_t)p.files;
+    split_plan_release(&p);
+    return rc;
 }
 
 /* ATTACHes the file at path as schema `as`; if `own`, for writing, with a
@@ -425,60 +537,171 @@ done:
     return rc;
 }
 
-int db_materialize_views_split(sqlite3 *a, sqlite3 *b, const char *file_a,
-                               const char *file_b, struct ct_error *err)
+/* What the lanes share while they run. */
+struct split_run {
+    const struct split_plan *plan;
+    char *const *files;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    unsigned published; /* bit f: work file f is complete */
+    int failed;         /* a lane failed: the other stops waiting */
+};
+
+struct lane {
+    struct split_run *run;
+    sqlite3 *db;
+    int id;
+    unsigned attached; /* bit f: work file f is attached to db */
+    int gave_up;       /* stopped because the other lane failed */
+    int rc;
+    struct ct_error err;
+};
+
+static void file_schema(char *buf, size_t size, int f)
 {
-    struct view_def *v = NULL;
-    size_t n = 0;
-    int *where = NULL, started = 0, rc;
-    struct second_job job;
+    snprintf(buf, size, "work_%d", f);
+}
+
+/* Waits until the files `want` are published; -1 if a lane failed. */
+static int wait_files(struct split_run *r, unsigned want)
+{
+    int ok;
+    pthread_mutex_lock(&r->lock);
+    while ((r->published & want) != want && !r->failed)
+        pthread_cond_wait(&r->cond, &r->lock);
+    ok = (r->published & want) == want;
+    pthread_mutex_unlock(&r->lock);
+    return ok ? 0 : -1;
+}
+
+static void publish(struct split_run *r, unsigned files, int failed)
+{
+    pthread_mutex_lock(&r->lock);
+    r->published |= files;
+    r->failed |= failed;
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* Attaches the files `want` of the other lane, once published. */
+static int attach_other(struct lane *l, unsigned want)
+{
+    char as[16];
+    want &= ~l->attached;
+    if (!want)
+        return 0;
+    if (wait_files(l->run, want)) {
+        l->gave_up = 1;
+        return ct_error_set(&l->err, CT_ESQL, "the other connection failed");
+    }
+    for (int f = 0; f < l->run->plan->files; f++) {
+        if (!(want & (1u << f)))
+            continue;
+        file_schema(as, sizeof(as), f);
+        if (attach(l->db, l->run->files[f], as, 0, 0, &l->err))
+            return -1;
+        l->attached |= 1u << f;
+    }
+    return 0;
+}
+
+/* Stores view i on lane l. */
+static int run_step(struct lane *l, size_t i)
+{
+    const struct split_plan *p = l->run->plan;
+    const struct split_step *s = &p->step[i];
+    char as[16];
+    file_schema(as, sizeof(as), s->file);
+    if (attach_other(l, s->waits))
+        return -1;
+    if (s->opens) {
+        if (attach(l->db, l->run->files[s->file], as, 1, WORK_CACHE_KIB,
+                   &l->err))
+            return -1;
+        l->attached |= 1u << s->file;
+    }
+    if (materialize_one(l->db, as, "temp", &p->v[i],
+                        l->id ? " (second connection)" : "", &l->err))
+        return -1;
+    if (s->closes)
+        publish(l->run, 1u << s->file, 0);
+    return 0;
+}
+
+static void *lane_main(void *arg)
+{
+    struct lane *l = arg;
+    const struct split_plan *p = l->run->plan;
+    for (size_t i = 0; i < p->n && l->rc == 0; i++)
+        if (p->step[i].lane == l->id && run_step(l, i))
+            l->rc = l->err.code;
+    if (l->rc)
+        publish(l->run, 0, 1);
+    return NULL;
+}
+
+int db_materialize_views_split(sqlite3 *a, sqlite3 *b, char *const *files,
+                               size_t n_files, struct ct_error *err)
+{
+    struct split_plan plan;
+    struct split_run run;
+    struct lane lanes[2];
     pthread_t thread;
-    memset(&job, 0, sizeof(job));
-    if ((rc = collect_views(&v, &n, err)))
-        return rc;
-    if (!(where = calloc(n ? n : 1, sizeof(*where)))) {
-        rc = ct_error_set(err, CT_ENOMEM, "out of memory");
+    int rc, sync_made = 0;
+    memset(&run, 0, sizeof(run));
+    memset(lanes, 0, sizeof(lanes));
+    if ((rc = plan_split(&plan, err)))
+        goto done;
+    if ((size_t)plan.files > n_files) {
+        rc = ct_error_set(err, CT_EINVAL, "%d work files needed, %zu given",
+                          plan.files, n_files);
         goto done;
     }
-    plan_views(v, n, where);
-    if ((rc = attach(a, file_a, "work_a", 1, WORK_CACHE_KIB, err))
-        || (rc = attach(b, file_b, "work_b", 1, WORK_CACHE_KIB, err)))
-        goto done;
-    job.db = b;
-    job.v = v;
-    job.where = where;
-    job.n = n;
-    job.err = (struct ct_error)CT_ERROR_INIT;
-    if (pthread_create(&thread, NULL, second_main, &job) == 0)
-        started = 1;
-    else /* one connection after the other */
-        second_main(&job);
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        if (where[i] == ON_FIRST)
-            rc = materialize_one(a, "work_a", "temp", &v[i], "", err);
-    if (started)
+    run.plan = &plan;
+    run.files = files;
+    pthread_mutex_init(&run.lock, NULL);
+    pthread_cond_init(&run.cond, NULL);
+    sync_made = 1;
+    for (int i = 0; i < 2; i++) {
+        lanes[i].run = &run;
+        lanes[i].db = i ? b : a;
+        lanes[i].id = i;
+        lanes[i].err = (struct ct_error)CT_ERROR_INIT;
+    }
+    if (pthread_create(&thread, NULL, lane_main, &lanes[1]) == 0) {
+        lane_main(&lanes[0]);
         pthread_join(thread, NULL);
-    if (rc)
-        goto done;
-    if (job.rc) {
-        rc = ct_error_set(err, job.rc, "%s", job.err.message);
-        goto done;
+    } else {
+        /* one view after the other: every file is published before its
+         * first reader (plan_split), so no step waits */
+        for (size_t i = 0; i < plan.n && !lanes[0].rc && !lanes[1].rc; i++)
+            if (plan.step[i].lane >= 0
+                && run_step(&lanes[plan.step[i].lane], i))
+                lanes[plan.step[i].lane].rc =
+                    lanes[plan.step[i].lane].err.code;
     }
-    /* both stores are complete: each connection reads the other's */
-    if ((rc = attach(a, file_b, "work_b", 0, 0, err)))
-        goto done;
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        if (where[i] == AFTER_BOTH)
-            rc = materialize_one(a, "work_a", "temp", &v[i], "", err);
-    if (rc || (rc = attach(b, file_a, "work_a", 0, 0, err)))
-        goto done;
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        if (v[i].as_view)
-            rc = materialize_one(b, "temp", "temp", &v[i],
-                                 " (second connection)", err);
+    /* the failure itself, not "the other connection failed" */
+    for (int i = 0; i < 2 && !rc; i++)
+        if (lanes[i].rc && !lanes[i].gave_up)
+            rc = ct_error_set(err, lanes[i].rc, "%s", lanes[i].err.message);
+    /* every view complete: each lane reads all of them */
+    for (int i = 0; rc == 0 && i < 2; i++) {
+        unsigned all = (1u << plan.files) - 1;
+        if (attach_other(&lanes[i], all))
+            rc = ct_error_set(err, CT_ESQL, "%s", lanes[i].err.message);
+    }
+    for (size_t i = 0; rc == 0 && i < plan.n; i++)
+        if (plan.step[i].lane < 0
+            && ((rc = materialize_one(a, "temp", "temp", &plan.v[i], "", err))
+                || (rc = materialize_one(b, "temp", "temp", &plan.v[i],
+                                         " (second connection)", err))))
+            break;
 done:
-    free(where);
-    free(v);
+    if (sync_made) {
+        pthread_cond_destroy(&run.cond);
+        pthread_mutex_destroy(&run.lock);
+    }
+    split_plan_release(&plan);
     return rc;
 }
 

@@ -5,6 +5,8 @@
 #ifndef CT_ANALYZER_DB_H
 #define CT_ANALYZER_DB_H
 
+#include <stddef.h>
+
 #include <sqlite3.h>
 
 #include "core/error.h"
@@ -57,14 +59,17 @@ int db_materialize_views(sqlite3 *db, const char *schema, struct ct_error *err);
 /*
  * db_materialize_views on two connections at once, for a report from
  * snapshots: a and b are connections to the same db_create_scratch
- * database, which neither writes. a stores its views in file_a, b in
- * file_b (empty work files, attached as work_a and work_b); a first makes
- * the views that need none of b's, while b makes the trails' documents,
- * selectors and scopes, then a makes the rest. Afterwards both
- * connections read every view. Call before db_guard_readonly.
+ * database, which neither writes. The views are shared between them (the
+ * plan is in db.c) and stored in files[0..n_files): empty work files,
+ * attached as work_0, work_1, ..., each written by one connection and read
+ * by the other once complete. Afterwards both connections read every view.
+ * Call before db_guard_readonly.
  */
-int db_materialize_views_split(sqlite3 *a, sqlite3 *b, const char *file_a,
-                               const char *file_b, struct ct_error *err);
+int db_materialize_views_split(sqlite3 *a, sqlite3 *b, char *const *files,
+                               size_t n_files, struct ct_error *err);
+
+/* How many work files db_materialize_views_split needs (at most 8). */
+int db_views_split_files(size_t *n, struct ct_error *err);
 
 /* Runs sql (no results expected). */
 int db_exec(sqlite3 *db, const char *sql, struct ct_error *err);

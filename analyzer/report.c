@@ -243,11 +243,15 @@ static int load_accounts(struct report *r, sqlite3 *db,
                       account_row, &c, err);
 }
 
+/* Column i of a row, interned; rows sorted by a column repeat values
+ * (strmap_intern_recent). */
 static const char *intern_col(struct report *r, sqlite3_stmt *st, int i,
                               int *oom)
 {
-    return strmap_intern(&r->strings,
-                         (const char *)sqlite3_column_text(st, i), oom);
+    const char *s = (const char *)sqlite3_column_text(st, i);
+    if (i < 0 || (size_t)i >= sizeof(r->recent) / sizeof(*r->recent))
+        return strmap_intern(&r->strings, s, oom);
+    return strmap_intern_recent(&r->strings, s, &r->recent[i], oom);
 }
 
 static int trail_row(struct report *r, sqlite3_stmt *st, void *ctx,
@@ -281,10 +285,31 @@ static int trail_row(struct report *r, sqlite3_stmt *st, void *ctx,
     return oom ? ct_error_set(err, CT_ENOMEM, "out of memory") : 0;
 }
 
+/* NULLs first, then byte order: SQLite's order of TEXT values. */
+static int cmp_text(const char *a, const char *b)
+{
+    if (!a || !b)
+        return (a != NULL) - (b != NULL);
+    return strcmp(a, b);
+}
+
+static int cmp_row(const void *pa, const void *pb)
+{
+    const struct trail_row *a = pa, *b = pb;
+    int c;
+    if ((c = cmp_text(a->region, b->region))
+        || (c = cmp_text(a->name, b->name)))
+        return c;
+    return cmp_text(a->trail_arn, b->trail_arn);
+}
+
+/* The trail rows of each account, by region, name and ARN. Sorted here,
+ * account by account, rather than by SQLite: a sort of every row there
+ * cost more than the query. */
 static int load_rows(struct report *r, sqlite3 *db, struct account_index *idx,
                      struct ct_error *err)
 {
-    return query_each(
+    int rc = query_each(
         r, db,
         "SELECT c.account_id, c.region, t.name, t.trail_arn, t.home_region, "
         "t.is_multi_region, t.is_organization_trail, "
@@ -292,9 +317,13 @@ static int load_rows(struct report *r, sqlite3 *db, struct account_index *idx,
         "t.has_data, t.has_insights, t.has_network, t.logging, t.selectors "
         "FROM v_coverage c JOIN v_trails t "
         "ON t.snapshot_id = c.snapshot_id AND t.trail_arn = c.trail_arn "
-        "WHERE c.snapshot_id = ?1 "
-        "ORDER BY c.account_id, c.region, t.name, t.trail_arn",
+        "WHERE c.snapshot_id = ?1",
         trail_row, idx, err);
+    for (size_t i = 0; rc == 0 && i < r->n_accounts; i++)
+        if (r->accounts[i].n_rows > 1)
+            qsort(r->accounts[i].rows, r->accounts[i].n_rows,
+                  sizeof(*r->accounts[i].rows), cmp_row);
+    return rc;
 }
 
 static int region_row(struct report *r, sqlite3_stmt *st, void *ctx,
@@ -332,17 +361,26 @@ static int region_row(struct report *r, sqlite3_stmt *st, void *ctx,
 static int load_regions(struct report *r, sqlite3 *db,
                         struct account_index *idx, struct ct_error *err)
 {
+    /* with no basis for dollars (costs_basis), every region's cost is
+     * NULL: no lookup into v_region_costs */
     return query_each(r, db,
-                      "SELECT m.account_id, m.region, m.scan_state, "
-                      "m.trails, m.active_trails, m.read_copies, "
-                      "m.write_copies, m.unknown_trails, "
-                      "c.paid_mgmt_monthly + c.data_monthly + "
-                      "c.network_monthly + c.insights_monthly "
-                      "FROM v_region_mgmt m LEFT JOIN v_region_costs c "
-                      "ON c.snapshot_id = m.snapshot_id AND c.account_id = "
-                      "m.account_id AND c.region = m.region AND c.basis IS "
-                      "NOT NULL WHERE m.snapshot_id = ?1 "
-                      "ORDER BY m.account_id, m.region",
+                      r->costs.kind[0]
+                          ? "SELECT m.account_id, m.region, m.scan_state, "
+                            "m.trails, m.active_trails, m.read_copies, "
+                            "m.write_copies, m.unknown_trails, "
+                            "c.paid_mgmt_monthly + c.data_monthly + "
+                            "c.network_monthly + c.insights_monthly "
+                            "FROM v_region_mgmt m LEFT JOIN v_region_costs c "
+                            "ON c.snapshot_id = m.snapshot_id AND "
+                            "c.account_id = m.account_id AND c.region = "
+                            "m.region AND c.basis IS NOT NULL "
+                            "WHERE m.snapshot_id = ?1 "
+                            "ORDER BY m.account_id, m.region"
+                          : "SELECT m.account_id, m.region, m.scan_state, "
+                            "m.trails, m.active_trails, m.read_copies, "
+                            "m.write_copies, m.unknown_trails, NULL "
+                            "FROM v_region_mgmt m WHERE m.snapshot_id = ?1 "
+                            "ORDER BY m.account_id, m.region",
                       region_row, idx, err);
 }
 
@@ -557,7 +595,8 @@ int report_build(struct report *out, sqlite3 *db, const struct rule_set *rules,
     memset(&r, 0, sizeof(r));
 
     if ((rc = load_snapshot_info(&r, db, opt, err))
-        || (rc = load_accounts(&r, db, opt, err)))
+        || (rc = load_accounts(&r, db, opt, err))
+        || (rc = costs_basis(&r.costs, db, r.snapshot_id, err)))
         goto fail;
     idx = calloc(r.n_accounts ? r.n_accounts : 1, sizeof(*idx));
     if (!idx) {
@@ -628,8 +667,6 @@ int report_build(struct report *out, sqlite3 *db, const struct rule_set *rules,
         r.monthly_regions += a->monthly_regions;
         r.unknown_regions += a->unknown_regions;
     }
-    if ((rc = costs_basis(&r.costs, db, r.snapshot_id, err)))
-        goto fail;
     r.by_id = malloc((r.n_accounts ? r.n_accounts : 1) * sizeof(*r.by_id));
     if (!r.by_id) {
         rc = ct_error_set(err, CT_ENOMEM, "out of memory");

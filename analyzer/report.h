@@ -65,6 +65,7 @@ struct report {
     int monthly_regions, unknown_regions;
     int n_warning, n_info;
     struct strmap strings;               /* owns the rows' strings */
+    const char *recent[16];              /* last interned, per column */
 };
 
 struct report_options {

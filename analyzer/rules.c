@@ -1,6 +1,7 @@
 /* Rule loading, validation and execution. */
 #include "analyzer/rules.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
@@ -266,11 +267,12 @@ void finding_list_release(struct finding_list *list)
     list->n = list->cap = list->n_more = 0;
 }
 
+/* recent: the value interned last from column i (strmap_intern_recent) */
 static const char *col_intern(struct finding_list *out, sqlite3_stmt *st,
-                              int i, int *oom)
+                              int i, const char **recent, int *oom)
 {
-    return strmap_intern(&out->strings,
-                         (const char *)sqlite3_column_text(st, i), oom);
+    return strmap_intern_recent(
+        &out->strings, (const char *)sqlite3_column_text(st, i), recent, oom);
 }
 
 static long long col_num(sqlite3_stmt *st, int i)
@@ -358,6 +360,7 @@ static int run_rule(struct finding_list *out, const struct rule *r,
         }
         sqlite3_bind_int64(st, i, snapshot_id);
     }
+    const char *recent[RULE_N_COLUMNS] = {NULL};
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         struct finding f;
         int oom = 0;
@@ -376,10 +379,10 @@ static int run_rule(struct finding_list *out, const struct rule *r,
         f.rule = r;
         f.rule_id = r->id;
         f.severity = severity_rank(sev) == 2 ? "warning" : "info";
-        f.account_id = col_intern(out, st, 2, &oom);
-        f.region = col_intern(out, st, 3, &oom);
-        f.trail_arns = col_intern(out, st, 4, &oom);
-        f.detail = col_intern(out, st, 5, &oom);
+        f.account_id = col_intern(out, st, 2, &recent[2], &oom);
+        f.region = col_intern(out, st, 3, &recent[3], &oom);
+        f.trail_arns = col_intern(out, st, 4, &recent[4], &oom);
+        f.detail = col_intern(out, st, 5, &recent[5], &oom);
         f.read_copies = col_num(st, 6);
         f.write_copies = col_num(st, 7);
         f.paid_copies = col_num(st, 8);
@@ -425,19 +428,29 @@ struct rules_batch {
     const struct rule_set *set;
     long long snapshot_id;
     struct rule_result *results; /* one per rule */
-    atomic_size_t next;          /* the next rule to take */
+    size_t *order;               /* the rules, longest first (guessed) */
+    pthread_mutex_t lock;        /* guards front and back */
+    size_t front, back;          /* order[front..back) are left */
     atomic_int failed;           /* stop taking rules */
     sqlite3 *db2;
     pthread_t thread;
     int started;
 };
 
-/* Takes rules until none are left (or one failed), running them on db. */
-static void batch_work(struct rules_batch *b, sqlite3 *db, const char *who)
+/* Takes rules until none are left (or one failed), running them on db:
+ * the second connection from the front of the order, the main one, which
+ * starts later (it reads the report's rows first), from the back. */
+static void batch_work(struct rules_batch *b, sqlite3 *db, const char *who,
+                       int from_back)
 {
     for (;;) {
-        size_t i = atomic_fetch_add(&b->next, 1);
-        if (i >= b->set->n_rules || atomic_load(&b->failed))
+        size_t i = 0;
+        pthread_mutex_lock(&b->lock);
+        int empty = b->front == b->back;
+        if (!empty)
+            i = from_back ? b->order[--b->back] : b->order[b->front++];
+        pthread_mutex_unlock(&b->lock);
+        if (empty || atomic_load(&b->failed))
             return;
         struct rule_result *res = &b->results[i];
         double t = trace_start();
@@ -455,24 +468,57 @@ static void batch_work(struct rules_batch *b, sqlite3 *db, const char *who)
 static void *batch_thread(void *arg)
 {
     struct rules_batch *b = arg;
-    batch_work(b, b->db2, "second connection");
+    batch_work(b, b->db2, "second connection", 0);
     return NULL;
+}
+
+/* Whether rule r's SQL names view (a whole identifier). */
+static int reads_view(const struct rule *r, const char *view)
+{
+    size_t n = strlen(view);
+    for (const char *p = strstr(r->sql, view); p; p = strstr(p + 1, view))
+        if ((p == r->sql || !(isalnum((unsigned char)p[-1]) || p[-1] == '_'))
+            && !(isalnum((unsigned char)p[n]) || p[n] == '_'))
+            return 1;
+    return 0;
+}
+
+static void batch_free(struct rules_batch *b)
+{
+    if (!b)
+        return;
+    if (b->order)
+        pthread_mutex_destroy(&b->lock);
+    free(b->order);
+    free(b->results);
+    free(b);
 }
 
 int rules_start(struct rules_batch **out, const struct rule_set *set,
                 sqlite3 *db2, long long snapshot_id, struct ct_error *err)
 {
     struct rules_batch *b = calloc(1, sizeof(*b));
+    size_t n = set->n_rules ? set->n_rules : 1, k = 0;
     *out = NULL;
-    if (!b || !(b->results = calloc(set->n_rules ? set->n_rules : 1,
-                                    sizeof(*b->results)))) {
-        free(b);
+    if (!b || !(b->results = calloc(n, sizeof(*b->results)))
+        || !(b->order = calloc(n, sizeof(*b->order)))) {
+        batch_free(b);
         return ct_error_set(err, CT_ENOMEM, "out of memory");
     }
+    pthread_mutex_init(&b->lock, NULL);
+    /* on two connections, the rules over v_coverage (a row per account,
+     * region and trail) first: the longest last would leave one
+     * connection idle. On one, rule order. */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < set->n_rules; i++)
+            if (!db2 ? pass == 0
+                     : reads_view(&set->rules[i], "v_coverage") == !pass)
+                b->order[k++] = i;
     b->set = set;
     b->snapshot_id = snapshot_id;
     b->db2 = db2;
-    atomic_init(&b->next, 0);
+    b->front = 0;
+    b->back = set->n_rules;
     atomic_init(&b->failed, 0);
     /* calloc: every list is FINDING_LIST_INIT, every error CT_ERROR_INIT.
      * Without a thread, rules_finish runs every rule on the caller's. */
@@ -490,7 +536,7 @@ int rules_finish(struct finding_list *out, struct rules_batch *b, sqlite3 *db,
     int rc = 0;
 
     if (db)
-        batch_work(b, db, "main connection");
+        batch_work(b, db, "main connection", b->started);
     else
         atomic_store(&b->failed, 1); /* abandon: no more rules */
     if (b->started)
@@ -534,8 +580,7 @@ int rules_finish(struct finding_list *out, struct rules_batch *b, sqlite3 *db,
 done:
     for (size_t i = 0; i < set->n_rules; i++)
         finding_list_release(&b->results[i].list);
-    free(b->results);
-    free(b);
+    batch_free(b);
     return rc;
 }
 

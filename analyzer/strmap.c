@@ -1,8 +1,8 @@
 /*
- * Open-addressing string map with linear probing and FNV-1a hashing. Each
- * slot keeps its key's hash, so probing compares strings only on a hash
- * match and growing never rehashes; each entry is one allocation (the value,
- * then the key's bytes).
+ * Open-addressing string map with linear probing and a word-at-a-time
+ * hash. Each slot keeps its key's hash, so probing compares strings only on
+ * a hash match and growing never rehashes; each entry is one allocation
+ * (the value, then the key's bytes).
  */
 #include "analyzer/strmap.h"
 
@@ -17,15 +17,27 @@ struct strmap_slot {
     size_t hash;
 };
 
+/* Eight bytes at a time (keys are ARNs, paths and ids of 12 to 100
+ * bytes), then a final mix so that the low bits, which pick the slot,
+ * depend on every byte. */
 static size_t hash(const char *s, size_t *len)
 {
-    uint64_t h = 14695981039346656037ULL;
-    const char *p = s;
-    for (; *p; p++) {
-        h ^= (unsigned char)*p;
-        h *= 1099511628211ULL;
+    const size_t n = strlen(s);
+    const unsigned char *p = (const unsigned char *)s;
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n, w;
+    size_t left = n;
+    for (; left >= 8; p += 8, left -= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDULL;
+        h ^= h >> 32;
     }
-    *len = (size_t)(p - s);
+    w = 0;
+    memcpy(&w, p, left);
+    h = (h ^ w) * 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 29;
+    h *= 0xC4CEB9FE1A85EC53ULL;
+    h ^= h >> 32;
+    *len = n;
     return (size_t)h;
 }
 
@@ -122,6 +134,17 @@ const char *strmap_intern(struct strmap *m, const char *s, int *oom)
         return NULL;
     }
     return slot->key;
+}
+
+const char *strmap_intern_recent(struct strmap *m, const char *s,
+                                 const char **recent, int *oom)
+{
+    if (s && *recent && strcmp(*recent, s) == 0)
+        return *recent;
+    const char *k = strmap_intern(m, s, oom);
+    if (k)
+        *recent = k;
+    return k;
 }
 
 void strmap_each(const struct strmap *m,

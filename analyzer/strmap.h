@@ -33,6 +33,14 @@ void *strmap_put(struct strmap *m, const char *key, int *added);
  */
 const char *strmap_intern(struct strmap *m, const char *s, int *oom);
 
+/*
+ * strmap_intern, first trying *recent (the string this caller interned
+ * last, or NULL), which it then updates: rows sorted by a column repeat
+ * its values, and a comparison costs less than hashing.
+ */
+const char *strmap_intern_recent(struct strmap *m, const char *s,
+                                 const char **recent, int *oom);
+
 /* Calls fn for every entry, in no particular order. */
 void strmap_each(const struct strmap *m,
                  void (*fn)(void *ctx, const char *key, void *value),

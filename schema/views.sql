@@ -55,28 +55,70 @@ LEFT JOIN errors e ON e.snapshot_id = a.snapshot_id
 
 -- The regions of each scanned account: enabled (regions.json) or scanned.
 -- scan_state: scanned | error (DescribeTrails failed) | not_scanned.
+-- Three disjoint parts (scanned; enabled but not scanned; only an error)
+-- rather than a UNION: no temporary b-tree of every region.
 CREATE VIEW v_account_regions AS
 WITH r AS (
-    SELECT snapshot_id, account_id, region FROM account_regions
-    WHERE enabled = 1
-    UNION SELECT snapshot_id, account_id, region FROM region_scans
-    UNION SELECT snapshot_id, account_id, region FROM errors
-    WHERE scope = 'region' AND operation = 'DescribeTrails'
+    SELECT s.snapshot_id, s.account_id, s.region, 'scanned' AS scan_state
+    FROM region_scans s
+    UNION ALL
+    SELECT a.snapshot_id, a.account_id, a.region,
+        CASE
+            WHEN EXISTS (SELECT 1 FROM errors e
+                         WHERE e.snapshot_id = a.snapshot_id
+                           AND e.account_id = a.account_id
+                           AND e.region = a.region
+                           AND e.operation = 'DescribeTrails') THEN 'error'
+            ELSE 'not_scanned'
+        END
+    FROM account_regions a
+    WHERE a.enabled = 1
+      AND NOT EXISTS (SELECT 1 FROM region_scans s
+                      WHERE s.snapshot_id = a.snapshot_id
+                        AND s.account_id = a.account_id
+                        AND s.region = a.region)
+    UNION ALL
+    SELECT DISTINCT e.snapshot_id, e.account_id, e.region, 'error'
+    FROM errors e
+    WHERE e.scope = 'region' AND e.operation = 'DescribeTrails'
+      AND NOT EXISTS (SELECT 1 FROM region_scans s
+                      WHERE s.snapshot_id = e.snapshot_id
+                        AND s.account_id = e.account_id
+                        AND s.region = e.region)
+      AND NOT EXISTS (SELECT 1 FROM account_regions a
+                      WHERE a.snapshot_id = e.snapshot_id
+                        AND a.account_id = e.account_id
+                        AND a.region = e.region AND a.enabled = 1)
 )
 SELECT r.snapshot_id, r.account_id, r.region, g.partition, g.global_region,
-    CASE
-        WHEN s.region IS NOT NULL THEN 'scanned'
-        WHEN EXISTS (SELECT 1 FROM errors e
-                     WHERE e.snapshot_id = r.snapshot_id
-                       AND e.account_id = r.account_id
-                       AND e.region = r.region
-                       AND e.operation = 'DescribeTrails') THEN 'error'
-        ELSE 'not_scanned'
-    END AS scan_state
+    r.scan_state
 FROM r
-JOIN v_regions g ON g.snapshot_id = r.snapshot_id AND g.region = r.region
-LEFT JOIN region_scans s ON s.snapshot_id = r.snapshot_id
-    AND s.account_id = r.account_id AND s.region = r.region;
+JOIN v_regions g ON g.snapshot_id = r.snapshot_id AND g.region = r.region;
+
+-- Coverage, in two parts (v_coverage is their union). An account's own
+-- trails: its multi-region trails in every region of the account in the
+-- trail's partition, its single-region trails in their home region.
+CREATE VIEW v_own_coverage AS
+SELECT ar.snapshot_id, ar.account_id, ar.region, t.trail_arn
+FROM v_account_regions ar
+JOIN trails t ON t.snapshot_id = ar.snapshot_id
+    AND t.owner_account_id = ar.account_id
+WHERE coalesce(t.is_organization_trail, 0) = 0
+  AND CASE WHEN coalesce(t.is_multi_region, 0) = 1
+           THEN ar.partition = t.partition
+           ELSE ar.region = t.home_region END;
+
+-- The regions where each organization trail delivers the events of every
+-- account of the snapshot: its partition's (multi-region) or its home
+-- region.
+CREATE VIEW v_organization_trail_regions AS
+SELECT g.snapshot_id, g.region, t.trail_arn
+FROM trails t
+JOIN v_regions g ON g.snapshot_id = t.snapshot_id
+WHERE t.is_organization_trail = 1
+  AND CASE WHEN coalesce(t.is_multi_region, 0) = 1
+           THEN g.partition = t.partition
+           ELSE g.region = t.home_region END;
 
 -- The per-trail document used for each kind: the owner's copy when the
 -- snapshot has it (an organization trail read from the management account),
@@ -370,58 +412,84 @@ LEFT JOIN ins_n ON ins_n.snapshot_id = t.snapshot_id
 -- every organization trail of the snapshot's organization, for every
 -- account, whether or not the account's DescribeTrails listing showed it.
 CREATE VIEW v_coverage AS
-WITH own AS (
-    SELECT ar.snapshot_id, ar.account_id, ar.region, t.trail_arn,
-        'own' AS via
-    FROM v_account_regions ar
-    JOIN trails t ON t.snapshot_id = ar.snapshot_id
-        AND t.owner_account_id = ar.account_id
-    WHERE coalesce(t.is_organization_trail, 0) = 0
-      AND CASE WHEN coalesce(t.is_multi_region, 0) = 1
-               THEN ar.partition = t.partition
-               ELSE ar.region = t.home_region END
-),
-org AS (
-    SELECT ar.snapshot_id, ar.account_id, ar.region, t.trail_arn,
-        'organization' AS via
-    FROM trails t
-    JOIN v_account_regions ar ON ar.snapshot_id = t.snapshot_id
-    WHERE t.is_organization_trail = 1
-      AND CASE WHEN coalesce(t.is_multi_region, 0) = 1
-               THEN ar.partition = t.partition
-               ELSE ar.region = t.home_region END
-)
 SELECT c.snapshot_id, c.account_id, c.region, c.trail_arn, c.via,
     EXISTS (SELECT 1 FROM trail_sightings s
             WHERE s.snapshot_id = c.snapshot_id
               AND s.account_id = c.account_id AND s.region = c.region
               AND s.trail_arn = c.trail_arn) AS listed
-FROM (SELECT * FROM own UNION ALL SELECT * FROM org) c;
+FROM (
+    SELECT snapshot_id, account_id, region, trail_arn, 'own' AS via
+    FROM v_own_coverage
+    UNION ALL
+    SELECT ar.snapshot_id, ar.account_id, ar.region, o.trail_arn,
+        'organization'
+    FROM v_account_regions ar
+    JOIN v_organization_trail_regions o ON o.snapshot_id = ar.snapshot_id
+        AND o.region = ar.region
+) c;
 
 -- Management event copies per (account, region), counted separately for
 -- read and write events: the free copy is the first, every other is paid.
 -- Only trails that deliver count (logging, or logging state unknown).
+-- These are sums over v_coverage's rows, taken in its two parts: the
+-- account's own trails per (account, region), the organization trails
+-- once per region.
 CREATE VIEW v_region_mgmt AS
+WITH own AS (
+    SELECT c.snapshot_id, c.account_id, c.region,
+        count(c.trail_arn) AS trails,
+        sum(t.delivers AND t.mgmt_reads = 1) AS read_copies,
+        sum(t.delivers AND t.mgmt_writes = 1) AS write_copies,
+        sum(t.delivers AND t.selectors = 'unknown') AS unknown_trails,
+        sum(t.logging = 'unknown') AS unknown_logging,
+        sum(t.delivers) AS active_trails,
+        sum(t.delivers AND t.has_data = 1) AS data_trails,
+        sum(t.delivers AND t.has_network = 1) AS network_trails,
+        sum(CASE WHEN t.delivers THEN t.insight_types END) AS insight_types
+    FROM v_own_coverage c
+    LEFT JOIN v_trails t ON t.snapshot_id = c.snapshot_id
+        AND t.trail_arn = c.trail_arn
+    GROUP BY c.snapshot_id, c.account_id, c.region
+),
+org AS (
+    SELECT c.snapshot_id, c.region,
+        count(c.trail_arn) AS trails,
+        sum(t.delivers AND t.mgmt_reads = 1) AS read_copies,
+        sum(t.delivers AND t.mgmt_writes = 1) AS write_copies,
+        sum(t.delivers AND t.selectors = 'unknown') AS unknown_trails,
+        sum(t.logging = 'unknown') AS unknown_logging,
+        sum(t.delivers) AS active_trails,
+        sum(t.delivers AND t.has_data = 1) AS data_trails,
+        sum(t.delivers AND t.has_network = 1) AS network_trails,
+        sum(CASE WHEN t.delivers THEN t.insight_types END) AS insight_types
+    FROM v_organization_trail_regions c
+    LEFT JOIN v_trails t ON t.snapshot_id = c.snapshot_id
+        AND t.trail_arn = c.trail_arn
+    GROUP BY c.snapshot_id, c.region
+)
 SELECT ar.snapshot_id, ar.account_id, ar.region, ar.scan_state,
-    -- v_coverage has one row per (account, region, trail): plain sums
-    coalesce(sum(t.delivers AND t.mgmt_reads = 1), 0) AS read_copies,
-    coalesce(sum(t.delivers AND t.mgmt_writes = 1), 0) AS write_copies,
-    coalesce(sum(t.delivers AND t.selectors = 'unknown'), 0)
+    coalesce(own.read_copies, 0) + coalesce(org.read_copies, 0)
+        AS read_copies,
+    coalesce(own.write_copies, 0) + coalesce(org.write_copies, 0)
+        AS write_copies,
+    coalesce(own.unknown_trails, 0) + coalesce(org.unknown_trails, 0)
         AS unknown_trails,
-    coalesce(sum(t.logging = 'unknown'), 0) AS unknown_logging,
-    count(c.trail_arn) AS trails,
-    coalesce(sum(t.delivers), 0) AS active_trails,
-    -- what shares the region's data, network activity and Insights charges
-    coalesce(sum(t.delivers AND t.has_data = 1), 0) AS data_trails,
-    coalesce(sum(t.delivers AND t.has_network = 1), 0) AS network_trails,
-    coalesce(sum(CASE WHEN t.delivers THEN t.insight_types END), 0)
+    coalesce(own.unknown_logging, 0) + coalesce(org.unknown_logging, 0)
+        AS unknown_logging,
+    coalesce(own.trails, 0) + coalesce(org.trails, 0)
+        AS trails,
+    coalesce(own.active_trails, 0) + coalesce(org.active_trails, 0)
+        AS active_trails,
+    coalesce(own.data_trails, 0) + coalesce(org.data_trails, 0)
+        AS data_trails,
+    coalesce(own.network_trails, 0) + coalesce(org.network_trails, 0)
+        AS network_trails,
+    coalesce(own.insight_types, 0) + coalesce(org.insight_types, 0)
         AS insight_types
 FROM v_account_regions ar
-LEFT JOIN v_coverage c ON c.snapshot_id = ar.snapshot_id
-    AND c.account_id = ar.account_id AND c.region = ar.region
-LEFT JOIN v_trails t ON t.snapshot_id = c.snapshot_id
-    AND t.trail_arn = c.trail_arn
-GROUP BY ar.snapshot_id, ar.account_id, ar.region, ar.scan_state;
+LEFT JOIN own ON own.snapshot_id = ar.snapshot_id
+    AND own.account_id = ar.account_id AND own.region = ar.region
+LEFT JOIN org ON org.snapshot_id = ar.snapshot_id AND org.region = ar.region;
 
 -- Pairs of scopes of different trails that can capture the same events:
 -- same category and resource type, overlapping read/write, and overlapping

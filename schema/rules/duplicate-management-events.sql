@@ -2,28 +2,26 @@
 -- severity: warning
 -- rationale: CloudTrail delivers the first copy of management events in each account and region free; every further trail that delivers the same events is billed at $2.00 per 100,000 events. Reads and writes are counted separately: a ReadOnly trail beside a WriteOnly trail pays nothing extra.
 -- remediation: Keep one trail that captures reads and writes (prefer the organization trail) and stop logging on the others, or narrow them to what the kept trail does not capture.
--- one pass: the duplicated regions in (account, region) order, each with
--- the delivering trails that capture the duplicated kind, by ARN
-WITH involved AS (
+-- the duplicated regions in (account, region) order (v_region_mgmt's
+-- index), each with the delivering trails that capture the duplicated
+-- kind, by ARN (v_coverage's index): nothing to sort
+WITH d AS (
     SELECT d.snapshot_id, d.account_id, d.region, d.read_copies,
-        d.write_copies, c.trail_arn
+        d.write_copies,
+        (SELECT group_concat(trail_arn, ' ')
+         FROM (SELECT c.trail_arn
+               FROM v_coverage c
+               JOIN v_trails t ON t.snapshot_id = c.snapshot_id
+                   AND t.trail_arn = c.trail_arn
+               WHERE c.snapshot_id = d.snapshot_id
+                 AND c.account_id = d.account_id AND c.region = d.region
+                 AND t.delivers
+                 AND ((d.read_copies > 1 AND t.mgmt_reads = 1)
+                      OR (d.write_copies > 1 AND t.mgmt_writes = 1))
+               ORDER BY c.trail_arn)) AS trail_arns
     FROM v_region_mgmt d
-    JOIN v_coverage c ON c.snapshot_id = d.snapshot_id
-        AND c.account_id = d.account_id AND c.region = d.region
-    JOIN v_trails t ON t.snapshot_id = c.snapshot_id
-        AND t.trail_arn = c.trail_arn
     WHERE d.snapshot_id = :snapshot_id
       AND (d.read_copies > 1 OR d.write_copies > 1)
-      AND t.delivers
-      AND ((d.read_copies > 1 AND t.mgmt_reads = 1)
-           OR (d.write_copies > 1 AND t.mgmt_writes = 1))
-    ORDER BY d.account_id, d.region, c.trail_arn
-),
-d AS (
-    SELECT snapshot_id, account_id, region, read_copies, write_copies,
-        group_concat(trail_arn, ' ') AS trail_arns
-    FROM involved
-    GROUP BY snapshot_id, account_id, region
 )
 SELECT 'duplicate-management-events' AS rule_id,
     'warning' AS severity,
