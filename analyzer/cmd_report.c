@@ -99,7 +99,7 @@ static const char report_pragmas[] =
 
 /* A second connection to the work file, with the same prices and volumes
  * in TEMP tables; owned (sqlite3_close). It reads the loaded tables and
- * writes only its own views' file (db_materialize_views_split), then goes
+ * writes only its own views' files (db_materialize_views_split), then goes
  * under the guard like the first. NULL if that fails: the report then
  * runs on one connection, as it does on a database. */
 static sqlite3 *open_second(const char *path, const struct cost_options *co)

@@ -117,8 +117,7 @@ static const struct {
     const char *columns;
 } materialized_indexes[] = {
     {"v_accounts", "m_accounts", "snapshot_id, account_id"},
-    /* covering: v_coverage and v_region_mgmt read nothing else, and
-     * v_region_mgmt groups in this order without sorting */
+    /* covering: v_own_coverage reads it by account, v_coverage reads it all */
     {"v_account_regions", "m_ar",
      "snapshot_id, account_id, region, scan_state, partition, global_region"},
     /* v_region_mgmt groups in this order without sorting */
@@ -340,14 +339,15 @@ int db_materialize_views(sqlite3 *db, const char *schema,
  * position in views.sql order: the plan also runs on one thread, one view
  * after the other, which is what happens when no thread can be started.
  *
- * The split: the first lane makes regions, accounts and coverage by the
- * accounts' own trails; the second the trails' documents, selectors and
- * scopes; then the first counts the copies per region (v_region_mgmt) and
- * prices them while the second joins the coverage together (v_coverage).
+ * The split: the first lane makes the regions and the coverage by the
+ * accounts' own trails; the second the accounts and the trails'
+ * documents, selectors and scopes; then the first counts the copies per
+ * region (v_region_mgmt) and prices them while the second joins the
+ * coverage together (v_coverage).
  * A view edited to read other views changes the plan by itself.
  */
 static const char *const second_views[] = {
-    "v_trail_documents", "v_mgmt_selectors", "v_mgmt_selector_exclusions",
+    "v_accounts", "v_trail_documents", "v_mgmt_selectors", "v_mgmt_selector_exclusions",
     "v_trail_scopes", "v_scope_terms", "v_trails", "v_scope_overlaps",
     "v_trail_insights", "v_coverage", "v_global_events"};
 

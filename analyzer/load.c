@@ -21,6 +21,7 @@
 #include "analyzer/db.h"
 #include "analyzer/pipeline.h"
 #include "analyzer/strmap.h"
+#include "analyzer/trace.h"
 #include "analyzer/verify.h"
 #include "core/hash.h"
 #include "core/snapshot.h"
@@ -1746,9 +1747,15 @@ static int load_all(sqlite3 *db, const char *const *inputs, int n_inputs,
             return ct_error_set(err, rc, "cannot load '%s': %s", inputs[i],
                                 inner.message);
     }
-    if ((rc = db_exec(db, "ANALYZE", err)) || (rc = db_exec(db, "COMMIT", err))
+    double t = trace_start();
+    if ((rc = db_exec(db, "ANALYZE", err)))
+        return rc;
+    trace_perf(t, "load: analyze");
+    t = trace_start();
+    if ((rc = db_exec(db, "COMMIT", err))
         || (rc = db_exec(db, "PRAGMA shrink_memory", err)))
         return rc;
+    trace_perf(t, "load: commit");
     /* give the load's freed memory back before the report needs its own */
     malloc_trim(0);
     return 0;

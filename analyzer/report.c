@@ -630,26 +630,34 @@ int report_build(struct report *out, sqlite3 *db, const struct rule_set *rules,
     trace_perf(t_rules, "report: rows, regions and rules (%zu findings)",
                r.findings.n);
 
-    /* attach findings: global ones, and each account's (in rule order) */
-    for (size_t i = 0; i < r.findings.n; i++) {
-        struct finding *f = &r.findings.items[i];
-        struct account_report *a = find_account(idx, r.n_accounts,
-                                                f->account_id);
+    /* attach findings: global ones, and each account's. They are sorted
+     * by account: each account's are one run, attached at once. */
+    for (size_t i = 0, j; i < r.findings.n; i = j) {
+        const char *id = r.findings.items[i].account_id;
+        for (j = i + 1; j < r.findings.n; j++) {
+            const char *next = r.findings.items[j].account_id;
+            if (!id != !next || (id && strcmp(id, next) != 0))
+                break;
+        }
+        struct account_report *a = find_account(idx, r.n_accounts, id);
         struct finding ***list = a ? &a->findings : &r.global;
         size_t *n = a ? &a->n_findings : &r.n_global;
-        if (!a && f->account_id && !wanted(opt, f->account_id))
+        if (!a && id && !wanted(opt, id))
             continue;
-        struct finding **nl = realloc(*list, (*n + 1) * sizeof(**list));
+        struct finding **nl = realloc(*list, (*n + j - i) * sizeof(**list));
         if (!nl) {
             rc = ct_error_set(err, CT_ENOMEM, "out of memory");
             goto fail;
         }
         *list = nl;
-        (*list)[(*n)++] = f;
-        if (severity_rank(f->severity) == 2)
-            r.n_warning++;
-        else
-            r.n_info++;
+        for (size_t k = i; k < j; k++) {
+            struct finding *f = &r.findings.items[k];
+            (*list)[(*n)++] = f;
+            if (severity_rank(f->severity) == 2)
+                r.n_warning++;
+            else
+                r.n_info++;
+        }
     }
     for (size_t i = 0; i < r.n_accounts; i++) {
         struct account_report *a = &r.accounts[i];

@@ -575,8 +575,10 @@ int rules_finish(struct finding_list *out, struct rules_batch *b, sqlite3 *db,
         out->more[out->n_more++] = l->strings; /* owned by out now */
         l->strings = moved;
     }
+    double t = trace_start();
     if (out->n)
         qsort(out->items, out->n, sizeof(*out->items), cmp_finding);
+    trace_perf(t, "rules: sort");
 done:
     for (size_t i = 0; i < set->n_rules; i++)
         finding_list_release(&b->results[i].list);

@@ -406,6 +406,86 @@ LEFT JOIN kinds ON kinds.snapshot_id = t.snapshot_id
 LEFT JOIN ins_n ON ins_n.snapshot_id = t.snapshot_id
     AND ins_n.trail_arn = t.trail_arn;
 
+-- Pairs of scopes of different trails that can capture the same events:
+-- same category and resource type, overlapping read/write, and overlapping
+-- resources. overlap: 2 = the scopes overlap, 1 = possible overlap (cannot
+-- be decided: suffix matches, exclusions, other filters). Only trails that
+-- can cover the same account are paired: the same owner, or one of them an
+-- organization trail.
+CREATE VIEW v_scope_overlaps AS
+WITH cotrails AS (
+    SELECT a.snapshot_id, a.trail_arn AS trail_a, b.trail_arn AS trail_b
+    FROM trails a
+    JOIN trails b ON b.snapshot_id = a.snapshot_id
+        AND b.owner_account_id = a.owner_account_id
+        AND a.trail_arn < b.trail_arn
+    UNION
+    SELECT a.snapshot_id, min(a.trail_arn, b.trail_arn),
+        max(a.trail_arn, b.trail_arn)
+    FROM trails a
+    JOIN trails b ON b.snapshot_id = a.snapshot_id
+        AND b.trail_arn <> a.trail_arn
+    WHERE a.is_organization_trail = 1
+),
+pairs AS (
+    SELECT a.snapshot_id, a.trail_arn AS trail_a, b.trail_arn AS trail_b,
+        a.scope_id AS scope_a, b.scope_id AS scope_b, a.category,
+        a.resource_type,
+        (a.has_negative OR b.has_negative OR a.has_filter OR b.has_filter
+         OR a.resource_type = '(any)' OR b.resource_type = '(any)')
+            AS uncertain
+    FROM cotrails p
+    JOIN v_trail_scopes a ON a.snapshot_id = p.snapshot_id
+        AND a.trail_arn = p.trail_a
+    JOIN v_trail_scopes b ON b.snapshot_id = p.snapshot_id
+        AND b.trail_arn = p.trail_b
+        AND b.category = a.category
+        AND (b.resource_type = a.resource_type
+             OR a.resource_type = '(any)' OR b.resource_type = '(any)')
+        AND ((a.reads AND b.reads) OR (a.writes AND b.writes))
+),
+terms AS (
+    SELECT p.snapshot_id, p.trail_a, p.trail_b, p.category, p.resource_type,
+        p.uncertain,
+        max(CASE
+            WHEN ta.kind = 'all' OR tb.kind = 'all' THEN 2
+            WHEN ta.kind = 'suffix' OR tb.kind = 'suffix' THEN 1
+            WHEN ta.kind = 'equals' AND tb.kind = 'equals'
+                THEN 2 * (ta.value = tb.value)
+            WHEN ta.kind = 'prefix' AND tb.kind = 'prefix'
+                THEN 2 * (substr(ta.value, 1, length(tb.value)) = tb.value
+                          OR substr(tb.value, 1, length(ta.value)) = ta.value)
+            WHEN ta.kind = 'prefix'
+                THEN 2 * (substr(tb.value, 1, length(ta.value)) = ta.value)
+            ELSE 2 * (substr(ta.value, 1, length(tb.value)) = tb.value)
+        END) AS overlap
+    FROM pairs p
+    JOIN v_scope_terms ta ON ta.snapshot_id = p.snapshot_id
+        AND ta.scope_id = p.scope_a AND ta.trail_arn = p.trail_a
+    JOIN v_scope_terms tb ON tb.snapshot_id = p.snapshot_id
+        AND tb.scope_id = p.scope_b AND tb.trail_arn = p.trail_b
+    GROUP BY p.snapshot_id, p.trail_a, p.trail_b, p.scope_a, p.scope_b
+)
+SELECT snapshot_id, trail_a, trail_b, category, resource_type,
+    max(CASE WHEN overlap = 2 AND uncertain THEN 1 ELSE overlap END)
+        AS overlap
+FROM terms
+GROUP BY snapshot_id, trail_a, trail_b, category, resource_type
+HAVING max(overlap) > 0;
+
+-- Insights per trail and type, with the events each type analyzes.
+CREATE VIEW v_trail_insights AS
+SELECT d.snapshot_id, d.trail_arn, i.insight_type, i.event_categories,
+    CASE i.insight_type
+        WHEN 'ApiCallRateInsight' THEN 'write management events'
+        ELSE 'read and write management events'
+    END
+    || CASE WHEN i.event_categories LIKE '%Data%'
+            THEN ' and data events' ELSE '' END AS analyzes
+FROM v_trail_documents d
+JOIN insight_selectors i ON i.doc_id = d.doc_id
+WHERE d.kind = 'insight_selectors';
+
 -- Which trails deliver events that originate in (account, region):
 -- the account's own multi-region trails (every region of the account in the
 -- trail's partition), its single-region trails (their home region), and
@@ -490,86 +570,6 @@ FROM v_account_regions ar
 LEFT JOIN own ON own.snapshot_id = ar.snapshot_id
     AND own.account_id = ar.account_id AND own.region = ar.region
 LEFT JOIN org ON org.snapshot_id = ar.snapshot_id AND org.region = ar.region;
-
--- Pairs of scopes of different trails that can capture the same events:
--- same category and resource type, overlapping read/write, and overlapping
--- resources. overlap: 2 = the scopes overlap, 1 = possible overlap (cannot
--- be decided: suffix matches, exclusions, other filters). Only trails that
--- can cover the same account are paired: the same owner, or one of them an
--- organization trail.
-CREATE VIEW v_scope_overlaps AS
-WITH cotrails AS (
-    SELECT a.snapshot_id, a.trail_arn AS trail_a, b.trail_arn AS trail_b
-    FROM trails a
-    JOIN trails b ON b.snapshot_id = a.snapshot_id
-        AND b.owner_account_id = a.owner_account_id
-        AND a.trail_arn < b.trail_arn
-    UNION
-    SELECT a.snapshot_id, min(a.trail_arn, b.trail_arn),
-        max(a.trail_arn, b.trail_arn)
-    FROM trails a
-    JOIN trails b ON b.snapshot_id = a.snapshot_id
-        AND b.trail_arn <> a.trail_arn
-    WHERE a.is_organization_trail = 1
-),
-pairs AS (
-    SELECT a.snapshot_id, a.trail_arn AS trail_a, b.trail_arn AS trail_b,
-        a.scope_id AS scope_a, b.scope_id AS scope_b, a.category,
-        a.resource_type,
-        (a.has_negative OR b.has_negative OR a.has_filter OR b.has_filter
-         OR a.resource_type = '(any)' OR b.resource_type = '(any)')
-            AS uncertain
-    FROM cotrails p
-    JOIN v_trail_scopes a ON a.snapshot_id = p.snapshot_id
-        AND a.trail_arn = p.trail_a
-    JOIN v_trail_scopes b ON b.snapshot_id = p.snapshot_id
-        AND b.trail_arn = p.trail_b
-        AND b.category = a.category
-        AND (b.resource_type = a.resource_type
-             OR a.resource_type = '(any)' OR b.resource_type = '(any)')
-        AND ((a.reads AND b.reads) OR (a.writes AND b.writes))
-),
-terms AS (
-    SELECT p.snapshot_id, p.trail_a, p.trail_b, p.category, p.resource_type,
-        p.uncertain,
-        max(CASE
-            WHEN ta.kind = 'all' OR tb.kind = 'all' THEN 2
-            WHEN ta.kind = 'suffix' OR tb.kind = 'suffix' THEN 1
-            WHEN ta.kind = 'equals' AND tb.kind = 'equals'
-                THEN 2 * (ta.value = tb.value)
-            WHEN ta.kind = 'prefix' AND tb.kind = 'prefix'
-                THEN 2 * (substr(ta.value, 1, length(tb.value)) = tb.value
-                          OR substr(tb.value, 1, length(ta.value)) = ta.value)
-            WHEN ta.kind = 'prefix'
-                THEN 2 * (substr(tb.value, 1, length(ta.value)) = ta.value)
-            ELSE 2 * (substr(ta.value, 1, length(tb.value)) = tb.value)
-        END) AS overlap
-    FROM pairs p
-    JOIN v_scope_terms ta ON ta.snapshot_id = p.snapshot_id
-        AND ta.scope_id = p.scope_a AND ta.trail_arn = p.trail_a
-    JOIN v_scope_terms tb ON tb.snapshot_id = p.snapshot_id
-        AND tb.scope_id = p.scope_b AND tb.trail_arn = p.trail_b
-    GROUP BY p.snapshot_id, p.trail_a, p.trail_b, p.scope_a, p.scope_b
-)
-SELECT snapshot_id, trail_a, trail_b, category, resource_type,
-    max(CASE WHEN overlap = 2 AND uncertain THEN 1 ELSE overlap END)
-        AS overlap
-FROM terms
-GROUP BY snapshot_id, trail_a, trail_b, category, resource_type
-HAVING max(overlap) > 0;
-
--- Insights per trail and type, with the events each type analyzes.
-CREATE VIEW v_trail_insights AS
-SELECT d.snapshot_id, d.trail_arn, i.insight_type, i.event_categories,
-    CASE i.insight_type
-        WHEN 'ApiCallRateInsight' THEN 'write management events'
-        ELSE 'read and write management events'
-    END
-    || CASE WHEN i.event_categories LIKE '%Data%'
-            THEN ' and data events' ELSE '' END AS analyzes
-FROM v_trail_documents d
-JOIN insight_selectors i ON i.doc_id = d.doc_id
-WHERE d.kind = 'insight_selectors';
 
 -- Global service events (IAM, STS, CloudFront) are recorded in the
 -- partition's global region (us-east-1): copies per account, reads and
@@ -682,21 +682,28 @@ r AS (
         AND ar.region = m.region
     LEFT JOIN billed b ON b.snapshot_id = m.snapshot_id
 ),
+-- the prices of each partition in one row: one lookup per region
+p AS (
+    SELECT partition,
+        max(CASE WHEN item = 'management_copy' THEN price * 1.0 / per END)
+            AS p_mgmt,
+        max(CASE WHEN item = 'management_copy' THEN currency END)
+            AS p_currency,
+        max(CASE WHEN item = 'data_event' THEN price * 1.0 / per END)
+            AS p_data,
+        max(CASE WHEN item = 'network_activity_event'
+                 THEN price * 1.0 / per END) AS p_network
+    FROM pricing
+    GROUP BY partition
+),
 priced AS (
     SELECT r.*, u.free_events, u.paid_events, u.paid_cost, u.data_cost,
         u.network_cost, u.insights_cost,
-        pm.price * 1.0 / pm.per AS p_mgmt, pm.currency AS p_currency,
-        pd.price * 1.0 / pd.per AS p_data,
-        pn.price * 1.0 / pn.per AS p_network
+        p.p_mgmt, p.p_currency, p.p_data, p.p_network
     FROM r
     LEFT JOIN u ON u.snapshot_id = r.snapshot_id
         AND u.account_id = r.account_id AND u.region = r.region
-    LEFT JOIN pricing pm ON pm.partition = r.partition
-        AND pm.item = 'management_copy'
-    LEFT JOIN pricing pd ON pd.partition = r.partition
-        AND pd.item = 'data_event'
-    LEFT JOIN pricing pn ON pn.partition = r.partition
-        AND pn.item = 'network_activity_event'
+    LEFT JOIN p ON p.partition = r.partition
 )
 SELECT snapshot_id, account_id, region,
     CASE
