@@ -13,9 +13,12 @@ struct strmap {
     struct strmap_slot *slots;
     size_t cap, n;       /* cap: 0 or a power of two */
     size_t value_size;   /* bytes of each value */
+    struct strmap_block *blocks; /* the entries' memory, newest first */
+    char *room;          /* unused part of the newest block */
+    size_t room_left;
 };
 
-#define STRMAP_INIT(value_size) {NULL, 0, 0, (value_size)}
+#define STRMAP_INIT(value_size) {NULL, 0, 0, (value_size), NULL, NULL, 0}
 
 /* The value of key, or NULL. Borrowed until the next strmap_put. */
 void *strmap_get(const struct strmap *m, const char *key);
