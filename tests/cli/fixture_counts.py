@@ -93,6 +93,43 @@ def main():
                  "usage_kind = 'paid_events' AND quantity > 0",
                  ids[os.path.join(src, "fixtures", "example-org")])[0] == 3),
         ]
+        # v_region_mgmt sums v_coverage in its two parts (own trails per
+        # account and region, organization trails per region): the same
+        # numbers as summing v_coverage's rows, over every fixture
+        direct = (
+            "SELECT ar.snapshot_id, ar.account_id, ar.region, ar.scan_state,"
+            " coalesce(sum(t.delivers AND t.mgmt_reads = 1), 0),"
+            " coalesce(sum(t.delivers AND t.mgmt_writes = 1), 0),"
+            " coalesce(sum(t.delivers AND t.selectors = 'unknown'), 0),"
+            " coalesce(sum(t.logging = 'unknown'), 0), count(c.trail_arn),"
+            " coalesce(sum(t.delivers), 0),"
+            " coalesce(sum(t.delivers AND t.has_data = 1), 0),"
+            " coalesce(sum(t.delivers AND t.has_network = 1), 0),"
+            " coalesce(sum(CASE WHEN t.delivers THEN t.insight_types END), 0)"
+            " FROM v_account_regions ar LEFT JOIN v_coverage c"
+            " ON c.snapshot_id = ar.snapshot_id"
+            " AND c.account_id = ar.account_id AND c.region = ar.region"
+            " LEFT JOIN v_trails t ON t.snapshot_id = c.snapshot_id"
+            " AND t.trail_arn = c.trail_arn"
+            " GROUP BY ar.snapshot_id, ar.account_id, ar.region, ar.scan_state")
+        mgmt = "SELECT * FROM v_region_mgmt"
+        checks += [
+            ("v_region_mgmt has organization-trail copies to count",
+             db.execute("SELECT count(*) FROM v_region_mgmt m JOIN "
+                        "v_coverage c USING (snapshot_id, account_id, region) "
+                        "WHERE c.via = 'organization' AND m.read_copies > 1"
+                        ).fetchone()[0] > 0),
+            ("v_region_mgmt = the sums over v_coverage's rows",
+             db.execute(f"SELECT (SELECT count(*) FROM ({direct} EXCEPT "
+                        f"{mgmt})) + (SELECT count(*) FROM ({mgmt} EXCEPT "
+                        f"{direct}))").fetchone()[0] == 0),
+            ("v_coverage = v_own_coverage + organization trails x regions",
+             db.execute("SELECT (SELECT count(*) FROM v_coverage) = "
+                        "(SELECT count(*) FROM v_own_coverage) + (SELECT "
+                        "count(*) FROM v_account_regions ar JOIN "
+                        "v_organization_trail_regions o USING (snapshot_id, "
+                        "region))").fetchone()[0] == 1),
+        ]
         for label, ok in checks:
             print(f"{'ok  ' if ok else 'FAIL'} {label}")
             failed += not ok
