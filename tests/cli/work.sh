@@ -110,9 +110,9 @@ signal)
 signal-views)
     # SIGTERM once the load is over (the trace says so), while the two
     # connections store the views in their own work files: the loaded
-    # tables' file and the views' files (four: db.c's plan) all exist, and
-    # none is left. The views of 1,000 accounts take
-    # ~0.2 s: a run that ends before it is caught is tried again.
+    # tables' file and the views' files (five today: db.c's plan) all
+    # exist, and none is left. The views of 1,000 accounts take ~0.2 s: a
+    # run that ends before it is caught is tried again.
     python3 "$src/bench/gen_org.py" --accounts 1000 --regions 17 --seed 3 \
         -o "$tmp/org.tar.gz" 2>/dev/null || fail "gen_org.py"
     caught=0 try=0
