@@ -109,6 +109,24 @@ int db_create_scratch(sqlite3 **out, const char *path, struct ct_error *err)
     return create(out, path, 0, err);
 }
 
+/* Views stored as WITHOUT ROWID tables keyed by these columns (a key
+ * they never repeat): the table is then its own covering index, in the
+ * order that later views, the rules and the report read it. Their rows
+ * come out of the view mostly in key order, so filling the table costs
+ * about what a rowid table did, and no index is built after it (10,000
+ * accounts: v_account_regions 0.25 -> 0.19 s, v_region_mgmt 0.45 ->
+ * 0.35 s). */
+static const struct {
+    const char *view;
+    const char *key;
+} keyed[] = {
+    {"v_account_regions", "snapshot_id, account_id, region"},
+    /* v_region_mgmt groups in this order without sorting */
+    {"v_own_coverage", "snapshot_id, account_id, region, trail_arn"},
+    {"v_region_mgmt", "snapshot_id, account_id, region"},
+    {"v_region_costs", "snapshot_id, account_id, region"},
+};
+
 /* Indexes on the materialized views: what the later views, the rules and
  * the report join on. Created as soon as their table exists. */
 static const struct {
@@ -117,12 +135,6 @@ static const struct {
     const char *columns;
 } materialized_indexes[] = {
     {"v_accounts", "m_accounts", "snapshot_id, account_id"},
-    /* covering: v_own_coverage reads it by account, v_coverage reads it all */
-    {"v_account_regions", "m_ar",
-     "snapshot_id, account_id, region, scan_state, partition, global_region"},
-    /* v_region_mgmt groups in this order without sorting */
-    {"v_own_coverage", "m_own_cov", "snapshot_id, account_id, region, "
-                                    "trail_arn"},
     {"v_trail_documents", "m_docs", "snapshot_id, trail_arn, kind"},
     {"v_trail_documents", "m_docs_id", "doc_id"},
     {"v_mgmt_selectors", "m_mgmt_sel", "snapshot_id, trail_arn"},
@@ -143,11 +155,6 @@ static const struct {
      "snapshot_id, account_id, region, trail_arn, via, listed"},
     {"v_coverage", "m_cov_trail",
      "snapshot_id, trail_arn, account_id, region, via, listed"},
-    {"v_region_mgmt", "m_mgmt",
-     "snapshot_id, account_id, region, scan_state, read_copies, "
-     "write_copies, unknown_trails, unknown_logging, trails, active_trails, "
-     "data_trails, network_trails, insight_types"},
-    {"v_region_costs", "m_rcost", "snapshot_id, account_id, region"},
     /* the rules' "does this snapshot have dollars at all" test */
     {"v_region_costs", "m_rcost_basis", "snapshot_id, basis"},
 };
@@ -262,22 +269,92 @@ done:
     return rc;
 }
 
+/* Stores view v as a WITHOUT ROWID table of schema `schema` keyed by
+ * `key`, with the column names and declared types that CREATE TABLE AS
+ * would give it (hence the same affinities and values). */
+static int create_keyed(sqlite3 *db, const char *schema,
+                        const struct view_def *v, const char *key,
+                        struct ct_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    sqlite3_str *cols = sqlite3_str_new(db);
+    char *sql = NULL, *list = NULL;
+    int rc;
+    /* the types: an empty table made as CREATE TABLE AS makes it */
+    sql = sqlite3_mprintf("CREATE TABLE %s.\"%w\" AS SELECT * FROM (%.*s) "
+                          "LIMIT 0",
+                          schema, v->name, (int)v->len, v->body);
+    if (!sql) {
+        rc = ct_error_set(err, CT_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = db_exec(db, sql, err)))
+        goto done;
+    sqlite3_free(sql);
+    sql = sqlite3_mprintf("SELECT name, type FROM pragma_table_info(?1, ?2)");
+    if (!sql) {
+        rc = ct_error_set(err, CT_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK
+        || sqlite3_bind_text(st, 1, v->name, -1, SQLITE_STATIC) != SQLITE_OK
+        || sqlite3_bind_text(st, 2, schema, -1, SQLITE_STATIC) != SQLITE_OK) {
+        rc = ct_error_set(err, CT_ESQL, "%s", sqlite3_errmsg(db));
+        goto done;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        sqlite3_str_appendf(cols, "\"%w\" %s, ",
+                            (const char *)sqlite3_column_text(st, 0),
+                            (const char *)sqlite3_column_text(st, 1));
+    if (rc != SQLITE_DONE) {
+        rc = ct_error_set(err, CT_ESQL, "%s", sqlite3_errmsg(db));
+        goto done;
+    }
+    list = sqlite3_str_finish(cols);
+    cols = NULL;
+    sqlite3_free(sql);
+    sql = sqlite3_mprintf("DROP TABLE %s.\"%w\";"
+                          "CREATE TABLE %s.\"%w\" (%sPRIMARY KEY (%s)) "
+                          "WITHOUT ROWID;"
+                          "INSERT INTO %s.\"%w\" SELECT * FROM (%.*s)",
+                          schema, v->name, schema, v->name, list ? list : "",
+                          key, schema, v->name, (int)v->len, v->body);
+    rc = !list || !sql ? ct_error_set(err, CT_ENOMEM, "out of memory")
+                       : db_exec(db, sql, err);
+done:
+    sqlite3_finalize(st);
+    sqlite3_free(sqlite3_str_finish(cols));
+    sqlite3_free(list);
+    sqlite3_free(sql);
+    return rc;
+}
+
 /* Stores view v as a table of schema `schema`, then its indexes and
  * statistics; an unmaterialized view becomes a view of `view_schema`. */
 static int materialize_one(sqlite3 *db, const char *schema,
                            const char *view_schema, const struct view_def *v,
                            const char *who, struct ct_error *err)
 {
-    char *sql;
+    char *sql = NULL;
     int rc = 0;
     double t = trace_start();
+    const char *key = NULL;
+    for (size_t i = 0; !v->as_view && i < sizeof(keyed) / sizeof(*keyed); i++)
+        if (strcmp(keyed[i].view, v->name) == 0)
+            key = keyed[i].key;
+    if (key) {
+        rc = create_keyed(db, schema, v, key, err);
+        goto indexes;
+    }
     sql = sqlite3_mprintf("CREATE %s %s.\"%w\" AS %.*s",
                           v->as_view ? "VIEW" : "TABLE",
                           v->as_view ? view_schema : schema, v->name,
                           (int)v->len, v->body);
     if (!sql)
         return ct_error_set(err, CT_ENOMEM, "out of memory");
-    if ((rc = db_exec(db, sql, err)) || v->as_view)
+    rc = db_exec(db, sql, err);
+indexes:
+    if (rc || v->as_view)
         goto done;
     for (size_t i = 0;
          i < sizeof(materialized_indexes) / sizeof(materialized_indexes[0]);
@@ -348,8 +425,8 @@ int db_materialize_views(sqlite3 *db, const char *schema,
  */
 static const char *const second_views[] = {
     "v_accounts", "v_trail_documents", "v_mgmt_selectors", "v_mgmt_selector_exclusions",
-    "v_trail_scopes", "v_scope_terms", "v_trails", "v_scope_overlaps",
-    "v_trail_insights", "v_coverage", "v_global_events"};
+    "v_trail_scopes", "v_scope_terms", "v_trails", "v_coverage",
+    "v_global_events"};
 
 /* Page cache of the views' work files, KiB: as for the other databases of
  * a report (cmd_report.c), a larger one was no faster. */

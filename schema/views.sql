@@ -18,9 +18,10 @@ SELECT DISTINCT snapshot_id, region,
         ELSE 'us-east-1'
     END AS global_region
 FROM (
-    SELECT snapshot_id, region FROM account_regions
-    UNION SELECT snapshot_id, region FROM region_scans
-    UNION SELECT snapshot_id, home_region FROM trails
+    -- each part's few regions first: no temporary b-tree of every row
+    SELECT DISTINCT snapshot_id, region FROM account_regions
+    UNION ALL SELECT DISTINCT snapshot_id, region FROM region_scans
+    UNION ALL SELECT DISTINCT snapshot_id, home_region FROM trails
 );
 
 -- Every account of a snapshot, its display name and whether it was scanned.
@@ -55,49 +56,61 @@ LEFT JOIN errors e ON e.snapshot_id = a.snapshot_id
 
 -- The regions of each scanned account: enabled (regions.json) or scanned.
 -- scan_state: scanned | error (DescribeTrails failed) | not_scanned.
--- Three disjoint parts (scanned; enabled but not scanned; only an error)
--- rather than a UNION: no temporary b-tree of every region.
+-- Three disjoint parts (scanned; enabled but not scanned; only an error),
+-- each joined to its partition, rather than a UNION: no temporary b-tree
+-- of every region, and no temporary table of the union.
 CREATE VIEW v_account_regions AS
-WITH r AS (
-    SELECT s.snapshot_id, s.account_id, s.region, 'scanned' AS scan_state
-    FROM region_scans s
-    UNION ALL
-    SELECT a.snapshot_id, a.account_id, a.region,
-        CASE
-            WHEN EXISTS (SELECT 1 FROM errors e
-                         WHERE e.snapshot_id = a.snapshot_id
-                           AND e.account_id = a.account_id
-                           AND e.region = a.region
-                           AND e.operation = 'DescribeTrails') THEN 'error'
-            ELSE 'not_scanned'
-        END
-    FROM account_regions a
-    WHERE a.enabled = 1
-      AND NOT EXISTS (SELECT 1 FROM region_scans s
-                      WHERE s.snapshot_id = a.snapshot_id
-                        AND s.account_id = a.account_id
-                        AND s.region = a.region)
-    UNION ALL
-    SELECT DISTINCT e.snapshot_id, e.account_id, e.region, 'error'
-    FROM errors e
-    WHERE e.scope = 'region' AND e.operation = 'DescribeTrails'
-      AND NOT EXISTS (SELECT 1 FROM region_scans s
-                      WHERE s.snapshot_id = e.snapshot_id
-                        AND s.account_id = e.account_id
-                        AND s.region = e.region)
-      AND NOT EXISTS (SELECT 1 FROM account_regions a
-                      WHERE a.snapshot_id = e.snapshot_id
-                        AND a.account_id = e.account_id
-                        AND a.region = e.region AND a.enabled = 1)
-)
-SELECT r.snapshot_id, r.account_id, r.region, g.partition, g.global_region,
-    r.scan_state
-FROM r
-JOIN v_regions g ON g.snapshot_id = r.snapshot_id AND g.region = r.region;
+SELECT s.snapshot_id, s.account_id, s.region, g.partition, g.global_region,
+    'scanned' AS scan_state
+FROM region_scans s
+JOIN v_regions g ON g.snapshot_id = s.snapshot_id AND g.region = s.region
+UNION ALL
+SELECT a.snapshot_id, a.account_id, a.region, g.partition, g.global_region,
+    CASE
+        WHEN EXISTS (SELECT 1 FROM errors e
+                     WHERE e.snapshot_id = a.snapshot_id
+                       AND e.account_id = a.account_id
+                       AND e.region = a.region
+                       AND e.operation = 'DescribeTrails') THEN 'error'
+        ELSE 'not_scanned'
+    END
+FROM account_regions a
+JOIN v_regions g ON g.snapshot_id = a.snapshot_id AND g.region = a.region
+WHERE a.enabled = 1
+  AND NOT EXISTS (SELECT 1 FROM region_scans s
+                  WHERE s.snapshot_id = a.snapshot_id
+                    AND s.account_id = a.account_id
+                    AND s.region = a.region)
+UNION ALL
+SELECT DISTINCT e.snapshot_id, e.account_id, e.region, g.partition,
+    g.global_region, 'error'
+FROM errors e
+JOIN v_regions g ON g.snapshot_id = e.snapshot_id AND g.region = e.region
+WHERE e.scope = 'region' AND e.operation = 'DescribeTrails'
+  AND NOT EXISTS (SELECT 1 FROM region_scans s
+                  WHERE s.snapshot_id = e.snapshot_id
+                    AND s.account_id = e.account_id
+                    AND s.region = e.region)
+  AND NOT EXISTS (SELECT 1 FROM account_regions a
+                  WHERE a.snapshot_id = e.snapshot_id
+                    AND a.account_id = e.account_id
+                    AND a.region = e.region AND a.enabled = 1);
 
--- Coverage, in two parts (v_coverage is their union). An account's own
--- trails: its multi-region trails in every region of the account in the
--- trail's partition, its single-region trails in their home region.
+-- Coverage, in two parts (v_coverage is their union). The regions where
+-- each organization trail delivers the events of every account of the
+-- snapshot: its partition's (multi-region) or its home region.
+CREATE VIEW v_organization_trail_regions AS
+SELECT g.snapshot_id, g.region, t.trail_arn
+FROM trails t
+JOIN v_regions g ON g.snapshot_id = t.snapshot_id
+WHERE t.is_organization_trail = 1
+  AND CASE WHEN coalesce(t.is_multi_region, 0) = 1
+           THEN g.partition = t.partition
+           ELSE g.region = t.home_region END;
+
+-- An account's own trails: its multi-region trails in every region of the
+-- account in the trail's partition, its single-region trails in their home
+-- region.
 CREATE VIEW v_own_coverage AS
 SELECT ar.snapshot_id, ar.account_id, ar.region, t.trail_arn
 FROM v_account_regions ar
@@ -108,31 +121,20 @@ WHERE coalesce(t.is_organization_trail, 0) = 0
            THEN ar.partition = t.partition
            ELSE ar.region = t.home_region END;
 
--- The regions where each organization trail delivers the events of every
--- account of the snapshot: its partition's (multi-region) or its home
--- region.
-CREATE VIEW v_organization_trail_regions AS
-SELECT g.snapshot_id, g.region, t.trail_arn
-FROM trails t
-JOIN v_regions g ON g.snapshot_id = t.snapshot_id
-WHERE t.is_organization_trail = 1
-  AND CASE WHEN coalesce(t.is_multi_region, 0) = 1
-           THEN g.partition = t.partition
-           ELSE g.region = t.home_region END;
-
 -- The per-trail document used for each kind: the owner's copy when the
 -- snapshot has it (an organization trail read from the management account),
--- else the one fetched by the smallest account id.
+-- else the one fetched by the smallest account id. Two seeks into the
+-- table's unique index per document, rather than a window over a sort.
 CREATE VIEW v_trail_documents AS
-SELECT snapshot_id, trail_arn, kind, doc_id, account_id, member
-FROM (
-    SELECT d.*, row_number() OVER (
-        PARTITION BY d.snapshot_id, d.trail_arn, d.kind
-        ORDER BY (d.account_id = d.owner_account_id) DESC, d.account_id
-    ) AS rn
-    FROM trail_documents d
-)
-WHERE rn = 1;
+SELECT d.snapshot_id, d.trail_arn, d.kind, d.doc_id, d.account_id, d.member
+FROM trail_documents d
+WHERE d.account_id = coalesce(
+    (SELECT o.account_id FROM trail_documents o
+     WHERE o.snapshot_id = d.snapshot_id AND o.trail_arn = d.trail_arn
+       AND o.kind = d.kind AND o.account_id = d.owner_account_id),
+    (SELECT min(o.account_id) FROM trail_documents o
+     WHERE o.snapshot_id = d.snapshot_id AND o.trail_arn = d.trail_arn
+       AND o.kind = d.kind));
 
 -- Management-event selectors of each trail, one row per selector, with what
 -- it captures. Basic selectors: IncludeManagementEvents (default true) and
