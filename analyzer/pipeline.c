@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "analyzer/verify.h"
+
 /* Deep enough that each side runs for a while between wakeups. */
 #define QUEUE_CAP 512
 #define QUEUE_LOW (QUEUE_CAP / 4)
@@ -35,6 +37,7 @@ struct queue {
                                    thread's arena */
     const char *source;
     const struct src_limits *limits;
+    struct strmap *paths;       /* the reader's (pipeline_run) */
     struct ct_error walk_err;
 };
 
@@ -313,6 +316,18 @@ static int produce_member(void *ctx, const struct src_member *m,
     struct pipe_item *it;
     if (queue_stopped(q))
         return ct_error_set(err, CT_EIO, "stopped");
+    /* the manifest's bookkeeping, here rather than on the consumer's
+     * thread, which inserts the rows and is the slower one */
+    struct member_state *st = strmap_put(q->paths, m->path, NULL);
+    if (!st)
+        return ct_error_set(err, CT_ENOMEM, "out of memory");
+    if (st->flags & MEMBER_PRESENT)
+        return ct_error_set(err, CT_EPARSE,
+                            "member '%s': appears twice in the snapshot",
+                            m->path);
+    st->flags |= MEMBER_PRESENT;
+    if (verify_hex_digest(st->actual, m->sha256) != 0)
+        return ct_error_set(err, CT_EIO, "member '%s': bad digest", m->path);
     it = calloc(1, sizeof(*it));
     if (!it || !(it->path = strdup(m->path))) {
         free(it);
@@ -326,16 +341,24 @@ static int produce_member(void *ctx, const struct src_member *m,
     case CT_MEMBER_UNKNOWN:
     case CT_MEMBER_DIRECTORY:
         break;
+    case CT_MEMBER_CHECKSUMS: {
+        int rc = verify_add_checksums(q->paths, m, err);
+        if (rc) {
+            pipe_item_free(it);
+            return rc;
+        }
+        break;
+    }
     default:
-        if (it->ref.kind == CT_MEMBER_CHECKSUMS || queue_short(q)) {
-            /* the bytes, NUL-terminated: SHA256SUMS is read as text */
+        if (queue_short(q)) {
+            /* the bytes, NUL-terminated, parsed by the consumer */
             if (!(it->data = malloc(m->size + 1))) {
                 pipe_item_free(it);
                 return ct_error_set(err, CT_ENOMEM, "out of memory");
             }
             memcpy(it->data, m->data, m->size);
             it->data[m->size] = '\0';
-            it->deferred = it->ref.kind != CT_MEMBER_CHECKSUMS;
+            it->deferred = 1;
         } else if (parse_item(it, m->data, m->size)) {
             pipe_item_free(it);
             return ct_error_set(err, CT_ENOMEM, "out of memory");
@@ -374,8 +397,8 @@ static void *reader_main(void *arg)
 }
 
 int pipeline_run(const char *source, const struct src_limits *limits,
-                 pipe_member_fn consume, pipe_warn_fn warn, void *ctx,
-                 struct ct_error *err)
+                 struct strmap *paths, pipe_member_fn consume,
+                 pipe_warn_fn warn, void *ctx, struct ct_error *err)
 {
     struct queue q;
     pthread_t reader;
@@ -387,6 +410,7 @@ int pipeline_run(const char *source, const struct src_limits *limits,
     memset(&q, 0, sizeof(q));
     q.source = source;
     q.limits = limits;
+    q.paths = paths;
     q.items[0] = end; /* handed to the reader before the queue is used */
     arenas_running(1);
     pthread_mutex_init(&q.lock, NULL);

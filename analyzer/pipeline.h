@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "analyzer/source.h"
+#include "analyzer/strmap.h"
 #include "core/error.h"
 #include "core/snapshot.h"
 
@@ -36,9 +37,8 @@ struct pipe_item {
     struct ct_member_ref ref;   /* ct_snapshot_classify(path) */
     json_t *root;               /* the parsed JSON object, for JSON kinds */
     struct pipe_arena *arena;   /* what root was parsed into, or NULL */
-    unsigned char *data;        /* the bytes, for SHA256SUMS only (and,
-                                   inside the pipeline, a member whose
-                                   parsing was deferred) */
+    unsigned char *data;        /* pipeline-internal: the bytes of a
+                                   member whose parsing was deferred */
     int deferred;               /* pipeline-internal: data is to be parsed
                                    on the consumer's thread */
     int parse_rc;               /* nonzero: the member is not a JSON object;
@@ -57,10 +57,16 @@ typedef void (*pipe_warn_fn)(void *ctx, const char *path, const char *msg);
  * member and warn for every remark, in archive order, on the caller's
  * thread. The first consume error stops the walk and is returned; else the
  * walk's own error, if any.
+ *
+ * The reader also keeps the members' digests and SHA256SUMS' lines in
+ * paths (path -> struct member_state, verify.h), which the caller must not
+ * touch until this returns: a member seen twice, or a SHA256SUMS that is
+ * not sha256sum's format, is the walk's error at that member. consume
+ * then gets SHA256SUMS as a member without data.
  */
 int pipeline_run(const char *source, const struct src_limits *limits,
-                 pipe_member_fn consume, pipe_warn_fn warn, void *ctx,
-                 struct ct_error *err);
+                 struct strmap *paths, pipe_member_fn consume,
+                 pipe_warn_fn warn, void *ctx, struct ct_error *err);
 
 void pipe_item_free(struct pipe_item *it);
 
