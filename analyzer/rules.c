@@ -285,6 +285,8 @@ static long long col_num(sqlite3_stmt *st, int i)
 /* NULLs sort first; then byte order. */
 static int cmp_nullable(const char *a, const char *b)
 {
+    if (a == b)
+        return 0; /* interned: one rule's equal strings are one string */
     if (!a || !b)
         return (a != NULL) - (b != NULL);
     return strcmp(a, b);
@@ -303,6 +305,62 @@ static int cmp_finding(const void *pa, const void *pb)
     if ((c = cmp_nullable(a->trail_arns, b->trail_arns)))
         return c;
     return cmp_nullable(a->detail, b->detail);
+}
+
+/* Sorts one rule's findings, which its ORDER BY usually has done already:
+ * then this only checks. glibc's qsort is a stable merge sort here. */
+static void sort_findings(struct finding *items, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (cmp_finding(&items[i - 1], &items[i]) > 0) {
+            qsort(items, n, sizeof(*items), cmp_finding);
+            return;
+        }
+}
+
+/* A sorted run of findings, for merging; `order` breaks ties (rule
+ * order), so the merge equals a stable sort of the runs one after the
+ * other. */
+struct run {
+    const struct finding *next, *end;
+    size_t order;
+};
+
+static int run_before(const struct run *a, const struct run *b)
+{
+    int c = cmp_finding(a->next, b->next);
+    return c < 0 || (c == 0 && a->order < b->order);
+}
+
+static void sift_down(struct run *heap, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && run_before(&heap[l], &heap[m]))
+            m = l;
+        if (l + 1 < n && run_before(&heap[l + 1], &heap[m]))
+            m = l + 1;
+        if (m == i)
+            return;
+        struct run tmp = heap[i];
+        heap[i] = heap[m];
+        heap[m] = tmp;
+        i = m;
+    }
+}
+
+/* Merges the non-empty runs into dst (room for all of them): a heap of
+ * their heads. */
+static void merge_runs(struct finding *dst, struct run *heap, size_t n)
+{
+    for (size_t i = n; i-- > 0;)
+        sift_down(heap, n, i);
+    while (n) {
+        *dst++ = *heap[0].next++;
+        if (heap[0].next == heap[0].end)
+            heap[0] = heap[--n];
+        sift_down(heap, n, 0);
+    }
 }
 
 static int run_rule(struct finding_list *out, const struct rule *r,
@@ -456,6 +514,8 @@ static void batch_work(struct rules_batch *b, sqlite3 *db, const char *who,
         double t = trace_start();
         res->rc = run_rule(&res->list, &b->set->rules[i], db, b->snapshot_id,
                            &res->err);
+        if (res->rc == 0) /* here, on two threads, rather than at the end */
+            sort_findings(res->list.items, res->list.n);
         res->done = 1;
         if (res->rc) {
             atomic_store(&b->failed, 1);
@@ -552,33 +612,41 @@ int rules_finish(struct finding_list *out, struct rules_batch *b, sqlite3 *db,
         goto done;
     for (size_t i = 0; i < set->n_rules; i++)
         total += b->results[i].list.n;
-    struct finding *items =
-        realloc(out->items, (out->n + total + 1) * sizeof(*items));
+    struct finding *items = malloc((out->n + total + 1) * sizeof(*items));
+    struct run *runs = malloc((set->n_rules + 1) * sizeof(*runs));
     struct strmap *more =
         realloc(out->more, (out->n_more + set->n_rules + 1) * sizeof(*more));
-    if (items)
-        out->items = items;
     if (more)
         out->more = more;
-    if (!items || !more) {
+    if (!items || !runs || !more) {
+        free(items);
+        free(runs);
         rc = ct_error_set(err, CT_ENOMEM, "out of memory");
         goto done;
     }
-    out->cap = out->n + total + 1;
-    /* rule order, as rules_run appends them; then the same sort */
+    /* what out held, then each rule's sorted findings in rule order:
+     * merged, they are what sorting them one after the other gives */
+    double t = trace_start();
+    size_t n_runs = 0;
+    sort_findings(out->items, out->n);
+    for (size_t i = 0; i <= set->n_rules; i++) {
+        const struct finding_list *l = i ? &b->results[i - 1].list : out;
+        if (l->n)
+            runs[n_runs++] = (struct run){l->items, l->items + l->n, i};
+    }
+    merge_runs(items, runs, n_runs);
+    free(runs);
+    free(out->items);
+    out->items = items;
+    out->n += total;
+    out->cap = out->n + 1;
     for (size_t i = 0; i < set->n_rules; i++) {
         struct finding_list *l = &b->results[i].list;
-        if (l->n)
-            memcpy(out->items + out->n, l->items, l->n * sizeof(*l->items));
-        out->n += l->n;
         struct strmap moved = STRMAP_INIT(0);
         out->more[out->n_more++] = l->strings; /* owned by out now */
         l->strings = moved;
     }
-    double t = trace_start();
-    if (out->n)
-        qsort(out->items, out->n, sizeof(*out->items), cmp_finding);
-    trace_perf(t, "rules: sort");
+    trace_perf(t, "rules: merge");
 done:
     for (size_t i = 0; i < set->n_rules; i++)
         finding_list_release(&b->results[i].list);
