@@ -620,6 +620,13 @@ int report_build(struct report *out, sqlite3 *db, const struct rule_set *rules,
         if ((rc = load_regions(&r, db, idx, err)) == 0)
             trace_perf(t, "report: regions");
     }
+    /* what the rows and regions alone tell, while the second connection
+     * still runs rules */
+    for (size_t i = 0; rc == 0 && i < r.n_accounts; i++) {
+        mark_region_kinds(&r.accounts[i]);
+        if (count_trails(&r.accounts[i]))
+            rc = ct_error_set(err, CT_ENOMEM, "out of memory");
+    }
     if (rc) {
         /* stop the thread (and release the batch) before failing */
         rules_finish(&r.findings, batch, NULL, err);
@@ -661,8 +668,7 @@ int report_build(struct report *out, sqlite3 *db, const struct rule_set *rules,
     }
     for (size_t i = 0; i < r.n_accounts; i++) {
         struct account_report *a = &r.accounts[i];
-        mark_region_kinds(a);
-        if (count_trails(a) || account_status(a)) {
+        if (account_status(a)) {
             rc = ct_error_set(err, CT_ENOMEM, "out of memory");
             goto fail;
         }
