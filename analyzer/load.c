@@ -334,6 +334,18 @@ static int get_array(struct loader *l, const json_t *obj, const char *key,
     return 0;
 }
 
+/* Copies src into dst[size], cut to fit, as snprintf("%s") would, without
+ * the format parsing: four fields of every ARN of every listing and
+ * document went through vfprintf, 2% of the inserting thread. */
+static void copy_field(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 static int touch_account(struct loader *l, const char *account,
                          struct ct_error *err)
 {
@@ -343,7 +355,7 @@ static int touch_account(struct loader *l, const char *account,
     bind_text(s, 2, account);
     int rc = step_done(l, s, err);
     if (rc == 0)
-        snprintf(l->last_account, sizeof(l->last_account), "%s", account);
+        copy_field(l->last_account, sizeof(l->last_account), account);
     return rc;
 }
 
@@ -706,10 +718,10 @@ static int parse_trail_arn(struct arn_parts *out, const char *arn)
         || !ct_valid_region(f[3]) || !ct_valid_account_id(f[4])
         || !ct_valid_trail_name(f[5] + 6))
         return -1;
-    snprintf(out->partition, sizeof(out->partition), "%s", f[1]);
-    snprintf(out->region, sizeof(out->region), "%s", f[3]);
-    snprintf(out->account, sizeof(out->account), "%s", f[4]);
-    snprintf(out->name, sizeof(out->name), "%s", f[5] + 6);
+    copy_field(out->partition, sizeof(out->partition), f[1]);
+    copy_field(out->region, sizeof(out->region), f[3]);
+    copy_field(out->account, sizeof(out->account), f[4]);
+    copy_field(out->name, sizeof(out->name), f[5] + 6);
     return 0;
 }
 
@@ -982,7 +994,7 @@ static int document_arn(struct loader *l, const struct ct_member_ref *ref,
                                 "member '%s': TrailARN '%.200s' does not "
                                 "match the member's path",
                                 l->member, body_arn);
-        snprintf(arn, size, "%s", body_arn);
+        copy_field(arn, size, body_arn);
         return 0;
     }
     snprintf(arn, size, "arn:%s:cloudtrail:%s:%s:trail/%s",
