@@ -2,6 +2,7 @@
 #include "analyzer/db.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,6 +270,20 @@ done:
     return rc;
 }
 
+/* Formats SQL as sqlite3_mprintf does (%w, %.*s) and runs it. */
+static int exec_printf(sqlite3 *db, struct ct_error *err, const char *fmt,
+                       ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *sql = sqlite3_vmprintf(fmt, ap);
+    va_end(ap);
+    int rc = sql ? db_exec(db, sql, err)
+                 : ct_error_set(err, CT_ENOMEM, "out of memory");
+    sqlite3_free(sql);
+    return rc;
+}
+
 /* Stores view v as a WITHOUT ROWID table of schema `schema` keyed by
  * `key`, with the column names and declared types that CREATE TABLE AS
  * would give it (hence the same affinities and values). */
@@ -278,25 +293,17 @@ static int create_keyed(sqlite3 *db, const char *schema,
 {
     sqlite3_stmt *st = NULL;
     sqlite3_str *cols = sqlite3_str_new(db);
-    char *sql = NULL, *list = NULL;
+    char *list = NULL;
     int rc;
     /* the types: an empty table made as CREATE TABLE AS makes it */
-    sql = sqlite3_mprintf("CREATE TABLE %s.\"%w\" AS SELECT * FROM (%.*s) "
+    if ((rc = exec_printf(db, err,
+                          "CREATE TABLE %s.\"%w\" AS SELECT * FROM (%.*s) "
                           "LIMIT 0",
-                          schema, v->name, (int)v->len, v->body);
-    if (!sql) {
-        rc = ct_error_set(err, CT_ENOMEM, "out of memory");
+                          schema, v->name, (int)v->len, v->body)))
         goto done;
-    }
-    if ((rc = db_exec(db, sql, err)))
-        goto done;
-    sqlite3_free(sql);
-    sql = sqlite3_mprintf("SELECT name, type FROM pragma_table_info(?1, ?2)");
-    if (!sql) {
-        rc = ct_error_set(err, CT_ENOMEM, "out of memory");
-        goto done;
-    }
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK
+    if (sqlite3_prepare_v2(db,
+                           "SELECT name, type FROM pragma_table_info(?1, ?2)",
+                           -1, &st, NULL) != SQLITE_OK
         || sqlite3_bind_text(st, 1, v->name, -1, SQLITE_STATIC) != SQLITE_OK
         || sqlite3_bind_text(st, 2, schema, -1, SQLITE_STATIC) != SQLITE_OK) {
         rc = ct_error_set(err, CT_ESQL, "%s", sqlite3_errmsg(db));
@@ -312,20 +319,18 @@ static int create_keyed(sqlite3 *db, const char *schema,
     }
     list = sqlite3_str_finish(cols);
     cols = NULL;
-    sqlite3_free(sql);
-    sql = sqlite3_mprintf("DROP TABLE %s.\"%w\";"
-                          "CREATE TABLE %s.\"%w\" (%sPRIMARY KEY (%s)) "
-                          "WITHOUT ROWID;"
-                          "INSERT INTO %s.\"%w\" SELECT * FROM (%.*s)",
-                          schema, v->name, schema, v->name, list ? list : "",
-                          key, schema, v->name, (int)v->len, v->body);
-    rc = !list || !sql ? ct_error_set(err, CT_ENOMEM, "out of memory")
-                       : db_exec(db, sql, err);
+    rc = !list ? ct_error_set(err, CT_ENOMEM, "out of memory")
+               : exec_printf(db, err,
+                             "DROP TABLE %s.\"%w\";"
+                             "CREATE TABLE %s.\"%w\" (%sPRIMARY KEY (%s)) "
+                             "WITHOUT ROWID;"
+                             "INSERT INTO %s.\"%w\" SELECT * FROM (%.*s)",
+                             schema, v->name, schema, v->name, list, key,
+                             schema, v->name, (int)v->len, v->body);
 done:
     sqlite3_finalize(st);
     sqlite3_free(sqlite3_str_finish(cols));
     sqlite3_free(list);
-    sqlite3_free(sql);
     return rc;
 }
 
@@ -335,55 +340,32 @@ static int materialize_one(sqlite3 *db, const char *schema,
                            const char *view_schema, const struct view_def *v,
                            const char *who, struct ct_error *err)
 {
-    char *sql = NULL;
     int rc = 0;
     double t = trace_start();
     const char *key = NULL;
     for (size_t i = 0; !v->as_view && i < sizeof(keyed) / sizeof(*keyed); i++)
         if (strcmp(keyed[i].view, v->name) == 0)
             key = keyed[i].key;
-    if (key) {
-        rc = create_keyed(db, schema, v, key, err);
-        goto indexes;
-    }
-    sql = sqlite3_mprintf("CREATE %s %s.\"%w\" AS %.*s",
-                          v->as_view ? "VIEW" : "TABLE",
-                          v->as_view ? view_schema : schema, v->name,
-                          (int)v->len, v->body);
-    if (!sql)
-        return ct_error_set(err, CT_ENOMEM, "out of memory");
-    rc = db_exec(db, sql, err);
-indexes:
+    rc = key ? create_keyed(db, schema, v, key, err)
+             : exec_printf(db, err, "CREATE %s %s.\"%w\" AS %.*s",
+                           v->as_view ? "VIEW" : "TABLE",
+                           v->as_view ? view_schema : schema, v->name,
+                           (int)v->len, v->body);
     if (rc || v->as_view)
         goto done;
     for (size_t i = 0;
          i < sizeof(materialized_indexes) / sizeof(materialized_indexes[0]);
-         i++) {
-        if (strcmp(materialized_indexes[i].view, v->name) != 0)
-            continue;
-        sqlite3_free(sql);
-        sql = sqlite3_mprintf("CREATE INDEX %s.%s ON \"%w\" (%s)", schema,
-                              materialized_indexes[i].name, v->name,
-                              materialized_indexes[i].columns);
-        if (!sql) {
-            rc = ct_error_set(err, CT_ENOMEM, "out of memory");
+         i++)
+        if (strcmp(materialized_indexes[i].view, v->name) == 0
+            && (rc = exec_printf(db, err, "CREATE INDEX %s.%s ON \"%w\" (%s)",
+                                 schema, materialized_indexes[i].name,
+                                 v->name, materialized_indexes[i].columns)))
             goto done;
-        }
-        if ((rc = db_exec(db, sql, err)))
-            goto done;
-    }
     /* statistics, so that the next views and the rules plan well */
-    sqlite3_free(sql);
-    sql = sqlite3_mprintf("ANALYZE %s.\"%w\"", schema, v->name);
-    if (!sql) {
-        rc = ct_error_set(err, CT_ENOMEM, "out of memory");
-        goto done;
-    }
-    rc = db_exec(db, sql, err);
+    rc = exec_printf(db, err, "ANALYZE %s.\"%w\"", schema, v->name);
 done:
     if (rc == 0)
         trace_perf(t, "view %s%s", v->name, who);
-    sqlite3_free(sql);
     return rc;
 }
 
@@ -598,16 +580,12 @@ static int attach(sqlite3 *db, const char *path, const char *as, int own,
                           path, sqlite3_errmsg(db));
         goto done;
     }
-    if (own) {
-        sqlite3_free(sql);
-        /* a work file: no journal, no sync; a cache like main's */
-        sql = sqlite3_mprintf("PRAGMA %s.journal_mode = OFF;"
-                              "PRAGMA %s.synchronous = OFF;"
-                              "PRAGMA %s.cache_size = %d",
-                              as, as, as, -cache_kib);
-        rc = sql ? db_exec(db, sql, err)
-                 : ct_error_set(err, CT_ENOMEM, "out of memory");
-    }
+    if (own) /* a work file: no journal, no sync; a cache like main's */
+        rc = exec_printf(db, err,
+                         "PRAGMA %s.journal_mode = OFF;"
+                         "PRAGMA %s.synchronous = OFF;"
+                         "PRAGMA %s.cache_size = %d",
+                         as, as, as, -cache_kib);
 done:
     sqlite3_finalize(st);
     sqlite3_free(sql);
