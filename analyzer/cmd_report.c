@@ -118,6 +118,42 @@ static sqlite3 *open_second(const char *path, const struct cost_options *co)
     return NULL;
 }
 
+/* The rules that can run while the first connection still stores its
+ * views (db_materialize_views_split's `early`): on a third connection, to
+ * the work files complete so far, the rules that read only those. The
+ * second connection stores its views first (0.2 s before the first one, on
+ * 10,000 accounts): this uses the core it leaves idle. */
+struct early {
+    const char *scratch; /* the loaded tables */
+    const struct cost_options *co;
+    const struct report_options *ro;
+    struct rules_batch *batch;
+};
+
+static void early_rules(void *arg, const struct views_published *p)
+{
+    struct early *e = arg;
+    struct ct_error err = CT_ERROR_INIT;
+    sqlite3 *db = NULL;
+    long long id = 0;
+    size_t n = 0;
+    const char *const *pending = db_views_pending(p, &n);
+    if (sqlite3_open_v2(e->scratch, &db,
+                        SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL)
+        != SQLITE_OK)
+        ct_error_set(&err, CT_ESQL, "%s", sqlite3_errmsg(db));
+    else if (db_exec(db, report_pragmas, &err) == 0
+             && costs_prepare(db, e->co, &err) == 0
+             && db_views_attach_published(db, p, &err) == 0
+             && db_guard_readonly(db, &err) == 0
+             && report_snapshot_id(db, e->ro, &id, &err) == 0
+             && rules_start_early(e->batch, db, id, pending, n) == 0)
+        db = NULL; /* the early thread's */
+    if (err.code)
+        trace_perf(trace_start(), "no early rules: %s", err.message);
+    sqlite3_close(db);
+}
+
 /* The work files of a report from snapshots, in $TMPDIR: the loaded
  * tables, then the files of the views (db_materialize_views_split). */
 struct work_files {
@@ -165,7 +201,8 @@ static int open_report_db(sqlite3 **db, sqlite3 **db2,
                           const struct work_files *work,
                           const char *const *inputs, int n_inputs,
                           const struct load_options *lo,
-                          const struct cost_options *co, struct ct_error *err)
+                          const struct cost_options *co, struct early *early,
+                          struct ct_error *err)
 {
     double t = trace_start();
     int rc;
@@ -181,7 +218,9 @@ static int open_report_db(sqlite3 **db, sqlite3 **db2,
         return rc;
     if (scratch && (*db2 = open_second(scratch, co)))
         rc = db_materialize_views_split(*db, *db2, work->path + 1,
-                                        work->n - 1, err);
+                                        work->n - 1,
+                                        early->batch ? early_rules : NULL,
+                                        early, err);
     else
         rc = db_materialize_views(*db, scratch ? "main" : "temp", err);
     if (rc)
@@ -256,7 +295,7 @@ int cmd_report(int argc, char **argv)
     struct ct_error err = CT_ERROR_INIT;
     struct rule_set rules = RULE_SET_INIT;
     struct report rep;
-    struct report_options ro = {0, NULL, NULL};
+    struct report_options ro = {0, NULL, NULL, NULL};
     const char **accounts = NULL;
     size_t n_accounts = 0;
     const char *output = NULL, *rules_dir = NULL;
@@ -266,6 +305,7 @@ int cmd_report(int argc, char **argv)
     sqlite3 *db = NULL, *db2 = NULL;
     struct work_files work;
     struct closer closer = {{NULL, NULL}, 0, 0};
+    struct early early = {NULL, &co, &ro, NULL};
 
     memset(&rep, 0, sizeof(rep));
     memset(&work, 0, sizeof(work));
@@ -340,7 +380,13 @@ int cmd_report(int argc, char **argv)
     if (!(n_inputs == 1 && db_is_database_file(inputs[0]))
         && make_work_files(&work))
         goto done;
-    if (open_report_db(&db, &db2, &work, inputs, n_inputs, &lo, &co, &err)) {
+    early.scratch = work.n ? work.path[0] : NULL;
+    if (early.scratch && rules_prepare(&early.batch, &rules, &err)) {
+        cli_error("report: %s", err.message);
+        goto done;
+    }
+    if (open_report_db(&db, &db2, &work, inputs, n_inputs, &lo, &co, &early,
+                       &err)) {
         cli_error("report: %s", err.message);
         goto done;
     }
@@ -349,6 +395,8 @@ int cmd_report(int argc, char **argv)
     ro.db2 = db2;
     cli_warnings_finish(&warnings);
     t = trace_start();
+    ro.batch = early.batch; /* report_build's now */
+    early.batch = NULL;
     if (report_build(&rep, db, &rules, &ro, &err)) {
         cli_error("report: %s", err.message);
         goto done;
@@ -380,6 +428,7 @@ done:
     t = trace_start();
     if (have_report)
         report_release(&rep);
+    rules_abandon(early.batch);
     rules_release(&rules);
     close_finish(&closer);
     sqlite3_close(db2);

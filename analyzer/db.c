@@ -122,6 +122,9 @@ static const struct {
     const char *key;
 } keyed[] = {
     {"v_account_regions", "snapshot_id, account_id, region"},
+    /* read by region, the trails by ARN (duplicate-management-events
+     * merges them with an account's own without sorting) */
+    {"v_organization_trail_regions", "snapshot_id, region, trail_arn"},
     /* v_region_mgmt groups in this order without sorting */
     {"v_own_coverage", "snapshot_id, account_id, region, trail_arn"},
     {"v_region_mgmt", "snapshot_id, account_id, region"},
@@ -156,16 +159,19 @@ static const struct {
      "snapshot_id, account_id, region, trail_arn, via, listed"},
     {"v_coverage", "m_cov_trail",
      "snapshot_id, trail_arn, account_id, region, via, listed"},
-    /* the rules' "does this snapshot have dollars at all" test */
+    /* v_cost_basis: "does this snapshot have dollars at all" */
     {"v_region_costs", "m_rcost_basis", "snapshot_id, basis"},
 };
 
-/* Views computed where they are used rather than stored: read only by
- * per-row lookups of a few rules, made only when the snapshot has dollars,
- * where three index seeks into the tables below cost less than storing
- * ~200,000 rows and their index. Views all the same, in the target schema,
- * from this binary's definition. */
-static const char *const unmaterialized[] = {"v_trail_region_costs"};
+/* Views computed where they are used rather than stored, views all the
+ * same, in the target schema, from this binary's definition:
+ * v_trail_region_costs is read only by per-row lookups of a few rules,
+ * made only when the snapshot has dollars, where three index seeks into
+ * the tables below cost less than storing ~200,000 rows and their index;
+ * v_cost_basis is one test per rule (and reads v_region_costs, which is
+ * not always stored: costs_view). */
+static const char *const unmaterialized[] = {"v_trail_region_costs",
+                                             "v_cost_basis"};
 
 /* One statement of views.sql: "CREATE VIEW name AS body". */
 struct view_def {
@@ -398,17 +404,29 @@ int db_materialize_views(sqlite3 *db, const char *schema,
  * position in views.sql order: the plan also runs on one thread, one view
  * after the other, which is what happens when no thread can be started.
  *
- * The split: the first lane makes the regions and the coverage by the
- * accounts' own trails; the second the accounts and the trails'
- * documents, selectors and scopes; then the first counts the copies per
- * region (v_region_mgmt) and prices them while the second joins the
- * coverage together (v_coverage).
+ * The split: the first lane makes the longest chain, each view of which
+ * reads the one before: the regions, the accounts' regions, the coverage
+ * by the accounts' own trails, then v_coverage (the largest view: a row
+ * per account, region and trail, and two indexes). The second lane makes
+ * everything else: the accounts, the trails' documents, selectors and
+ * scopes, then the copies per region (v_region_mgmt), their prices and the
+ * global service events, which read v_coverage's two parts rather than
+ * v_coverage so that they need not wait for it.
  * A view edited to read other views changes the plan by itself.
  */
 static const char *const second_views[] = {
-    "v_accounts", "v_trail_documents", "v_mgmt_selectors", "v_mgmt_selector_exclusions",
-    "v_trail_scopes", "v_scope_terms", "v_trails", "v_coverage",
+    "v_accounts",       "v_trail_documents", "v_mgmt_selectors",
+    "v_mgmt_selector_exclusions", "v_trail_scopes", "v_scope_terms",
+    "v_trails",         "v_scope_overlaps",  "v_trail_insights",
+    "v_region_mgmt",    "v_usage_monthly",   "v_region_costs",
     "v_global_events"};
+
+/* Stored only when the database holds cost inputs (has_cost_inputs):
+ * without billing data or volume estimates no region has a cost basis,
+ * nothing in a report reads its rows (the rules test v_cost_basis first),
+ * and storing ~250,000 rows of NULLs cost a quarter of a second on 10,000
+ * accounts. It stays a view, so `--rules-dir` rules still read it. */
+static const char costs_view[] = "v_region_costs";
 
 /* Page cache of the views' work files, KiB: as for the other databases of
  * a report (cmd_report.c), a larger one was no faster. */
@@ -479,7 +497,9 @@ static size_t first_reader(const struct split_plan *p, size_t i)
     return p->n;
 }
 
-static int plan_split(struct split_plan *p, struct ct_error *err)
+/* The plan; v_region_costs stays a view unless store_costs. */
+static int plan_split(struct split_plan *p, int store_costs,
+                      struct ct_error *err)
 {
     int cur[2] = {-1, -1};       /* each lane's open file */
     size_t last[2] = {0, 0};     /* each lane's latest view */
@@ -496,6 +516,8 @@ static int plan_split(struct split_plan *p, struct ct_error *err)
         for (size_t k = 0; k < sizeof(second_views) / sizeof(*second_views);
              k++)
             second |= strcmp(second_views[k], p->v[i].name) == 0;
+        if (!store_costs && strcmp(p->v[i].name, costs_view) == 0)
+            p->v[i].as_view = 1;
         p->step[i].lane = p->v[i].as_view ? -1 : second;
     }
     for (size_t i = 0; i < p->n; i++) {
@@ -557,7 +579,8 @@ static int plan_split(struct split_plan *p, struct ct_error *err)
 int db_views_split_files(size_t *n, struct ct_error *err)
 {
     struct split_plan p;
-    int rc = plan_split(&p, err);
+    /* storing v_region_costs needs the most files */
+    int rc = plan_split(&p, 1, err);
     *n = rc ? 0 : (size_t)p.files;
     split_plan_release(&p);
     return rc;
@@ -600,6 +623,16 @@ struct split_run {
     pthread_cond_t cond;
     unsigned published; /* bit f: work file f is complete */
     int failed;         /* a lane failed: the other stops waiting */
+    views_early_fn early;
+    void *early_ctx;
+};
+
+struct views_published {
+    const struct split_plan *plan;
+    char *const *files;
+    unsigned published; /* bit f: work file f is complete */
+    const char **pending;
+    size_t n_pending;
 };
 
 struct lane {
@@ -683,6 +716,57 @@ static int run_step(struct lane *l, size_t i)
     return 0;
 }
 
+/* The views that cannot be read yet: those of files not published, and
+ * the views computed where they are used that read one of them. */
+static void run_early(struct split_run *r)
+{
+    const struct split_plan *p = r->plan;
+    struct views_published vp = {p, r->files, 0, NULL, 0};
+    if (!(vp.pending = calloc(p->n ? p->n : 1, sizeof(*vp.pending))))
+        return;
+    pthread_mutex_lock(&r->lock);
+    vp.published = r->published;
+    pthread_mutex_unlock(&r->lock);
+    for (size_t i = 0; i < p->n; i++) {
+        int later = p->step[i].lane >= 0
+                    && !(vp.published & (1u << p->step[i].file));
+        for (size_t k = 0; p->step[i].lane < 0 && k < vp.n_pending; k++)
+            later |= mentions(&p->v[i], vp.pending[k]);
+        if (later)
+            vp.pending[vp.n_pending++] = p->v[i].name;
+    }
+    r->early(r->early_ctx, &vp);
+    free(vp.pending);
+}
+
+int db_views_attach_published(sqlite3 *db, const struct views_published *p,
+                              struct ct_error *err)
+{
+    char as[16];
+    int rc = 0;
+    for (int f = 0; rc == 0 && f < p->plan->files; f++)
+        if (p->published & (1u << f)) {
+            file_schema(as, sizeof(as), f);
+            rc = attach(db, p->files[f], as, 0, 0, err);
+        }
+    for (size_t i = 0; rc == 0 && i < p->plan->n; i++) {
+        int pending = 0;
+        for (size_t k = 0; k < p->n_pending; k++)
+            pending |= strcmp(p->pending[k], p->plan->v[i].name) == 0;
+        if (p->plan->step[i].lane < 0 && !pending)
+            rc = materialize_one(db, "temp", "temp", &p->plan->v[i],
+                                 " (early connection)", err);
+    }
+    return rc;
+}
+
+const char *const *db_views_pending(const struct views_published *p,
+                                    size_t *n)
+{
+    *n = p->n_pending;
+    return p->pending;
+}
+
 static void *lane_main(void *arg)
 {
     struct lane *l = arg;
@@ -692,20 +776,41 @@ static void *lane_main(void *arg)
             l->rc = l->err.code;
     if (l->rc)
         publish(l->run, 0, 1);
+    else if (l->id == 1 && l->run->early)
+        run_early(l->run);
     return NULL;
 }
 
+/* *out: whether the database holds billing data or volume estimates. */
+static int has_cost_inputs(sqlite3 *db, int *out, struct ct_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT EXISTS (SELECT 1 FROM cost_usage) "
+                           "OR EXISTS (SELECT 1 FROM volume_estimates)",
+                           -1, &st, NULL) != SQLITE_OK
+        || sqlite3_step(st) != SQLITE_ROW)
+        rc = ct_error_set(err, CT_ESQL, "%s", sqlite3_errmsg(db));
+    else
+        *out = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int db_materialize_views_split(sqlite3 *a, sqlite3 *b, char *const *files,
-                               size_t n_files, struct ct_error *err)
+                               size_t n_files, views_early_fn early,
+                               void *early_ctx, struct ct_error *err)
 {
     struct split_plan plan;
     struct split_run run;
     struct lane lanes[2];
     pthread_t thread;
-    int rc, sync_made = 0;
+    int rc, sync_made = 0, store_costs = 1;
     memset(&run, 0, sizeof(run));
     memset(lanes, 0, sizeof(lanes));
-    if ((rc = plan_split(&plan, err)))
+    if ((rc = has_cost_inputs(a, &store_costs, err))
+        || (rc = plan_split(&plan, store_costs, err)))
         goto done;
     if ((size_t)plan.files > n_files) {
         rc = ct_error_set(err, CT_EINVAL, "%d work files needed, %zu given",
@@ -714,6 +819,8 @@ int db_materialize_views_split(sqlite3 *a, sqlite3 *b, char *const *files,
     }
     run.plan = &plan;
     run.files = files;
+    run.early = early;
+    run.early_ctx = early_ctx;
     pthread_mutex_init(&run.lock, NULL);
     pthread_cond_init(&run.cond, NULL);
     sync_made = 1;

@@ -65,8 +65,26 @@ int db_materialize_views(sqlite3 *db, const char *schema, struct ct_error *err);
  * by the other once complete. Afterwards both connections read every view.
  * Call before db_guard_readonly.
  */
+struct views_published;
+typedef void (*views_early_fn)(void *ctx, const struct views_published *p);
 int db_materialize_views_split(sqlite3 *a, sqlite3 *b, char *const *files,
-                               size_t n_files, struct ct_error *err);
+                               size_t n_files, views_early_fn early,
+                               void *early_ctx, struct ct_error *err);
+
+/*
+ * What can be read while b's views are stored and a's may not all be:
+ * early (may be NULL) is called with it on b's thread, once b's views are
+ * stored, so that a third connection can read them meanwhile. On such a
+ * connection (to the same scratch database) db_views_attach_published
+ * attaches the work files complete so far and makes the views computed
+ * where they are used that read only those (as TEMP views);
+ * db_views_pending gives the views it cannot read yet (owned by p, valid
+ * during the call). Call before db_guard_readonly.
+ */
+int db_views_attach_published(sqlite3 *db, const struct views_published *p,
+                              struct ct_error *err);
+const char *const *db_views_pending(const struct views_published *p,
+                                    size_t *n);
 
 /* How many work files db_materialize_views_split needs (at most 8). */
 int db_views_split_files(size_t *n, struct ct_error *err);

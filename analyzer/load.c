@@ -1738,6 +1738,36 @@ done:
     return rc;
 }
 
+/* Statistics for the planner of the views, the rules and `ctaudit sql`:
+ * every table but trail_sightings, which is only ever looked up by its
+ * whole primary key (v_coverage's `listed`), a plan that statistics do not
+ * change; analyzing its rows was 0.03 s of the load of 10,000 accounts. */
+static int analyze(sqlite3 *db, struct ct_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0, step;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT name FROM sqlite_schema WHERE type = "
+                           "'table' AND name NOT LIKE 'sqlite_%' AND name "
+                           "<> 'trail_sightings' ORDER BY name",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = ct_error_set(err, CT_ESQL, "%s", sqlite3_errmsg(db));
+        goto done;
+    }
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        char *sql = sqlite3_mprintf("ANALYZE main.\"%w\"",
+                                    (const char *)sqlite3_column_text(st, 0));
+        rc = sql ? db_exec(db, sql, err)
+                 : ct_error_set(err, CT_ENOMEM, "out of memory");
+        sqlite3_free(sql);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = ct_error_set(err, CT_ESQL, "%s", sqlite3_errmsg(db));
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* Loads every snapshot of inputs into db, in one transaction, and gives
  * the load's memory back. */
 static int load_all(sqlite3 *db, const char *const *inputs, int n_inputs,
@@ -1754,7 +1784,7 @@ static int load_all(sqlite3 *db, const char *const *inputs, int n_inputs,
                                 inner.message);
     }
     double t = trace_start();
-    if ((rc = db_exec(db, "ANALYZE", err)))
+    if ((rc = analyze(db, err)))
         return rc;
     trace_perf(t, "load: analyze");
     t = trace_start();

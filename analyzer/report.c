@@ -203,6 +203,20 @@ done:
     return rc;
 }
 
+int report_snapshot_id(sqlite3 *db, const struct report_options *opt,
+                       long long *out, struct ct_error *err)
+{
+    struct report r;
+    int rc;
+    memset(&r, 0, sizeof(r));
+    if ((rc = load_snapshot_info(&r, db, opt, err)) == 0)
+        *out = r.snapshot_id;
+    free(r.label);
+    free(r.started_at);
+    free(r.collector);
+    return rc;
+}
+
 struct accounts_ctx {
     const struct report_options *opt;
     size_t cap;
@@ -591,6 +605,7 @@ int report_build(struct report *out, sqlite3 *db, const struct rule_set *rules,
 {
     struct report r;
     struct account_index *idx = NULL;
+    struct rules_batch *unlaunched = opt->batch; /* ours to release */
     int rc;
     memset(&r, 0, sizeof(r));
 
@@ -611,8 +626,11 @@ int report_build(struct report *out, sqlite3 *db, const struct rule_set *rules,
     /* the rules start on the second connection (if any) while this one
      * reads the trail rows and regions, then both share what is left */
     double t = trace_start(), t_rules = t;
-    struct rules_batch *batch = NULL;
-    if ((rc = rules_start(&batch, rules, opt->db2, r.snapshot_id, err)))
+    struct rules_batch *batch = opt->batch;
+    unlaunched = NULL;
+    if (batch)
+        rules_launch(batch, opt->db2, r.snapshot_id);
+    else if ((rc = rules_start(&batch, rules, opt->db2, r.snapshot_id, err)))
         goto fail;
     if ((rc = load_rows(&r, db, idx, err)) == 0) {
         trace_perf(t, "report: trail rows");
@@ -692,6 +710,7 @@ int report_build(struct report *out, sqlite3 *db, const struct rule_set *rules,
     *out = r;
     return 0;
 fail:
+    rules_abandon(unlaunched);
     free(idx);
     report_release(&r);
     return rc;

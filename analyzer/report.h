@@ -74,7 +74,16 @@ struct report_options {
     /* a second connection to the same data, under the guard, or NULL: the
      * rules then run on both connections at once (rules_start) */
     sqlite3 *db2;
+    /* the rules' batch, made by the caller (rules_prepare), maybe with
+     * some rules started early (rules_start_early); NULL: report_build makes
+     * one. report_build launches and finishes it either way. */
+    struct rules_batch *batch;
 };
+
+/* The snapshot report_build reports on (opt->snapshot_id, else the newest
+ * of the database). */
+int report_snapshot_id(sqlite3 *db, const struct report_options *opt,
+                       long long *out, struct ct_error *err);
 
 /* Builds the report. db must be under the read-only guard. */
 int report_build(struct report *out, sqlite3 *db, const struct rule_set *rules,

@@ -480,11 +480,13 @@ struct rule_result {
     struct finding_list list; /* this rule's findings, its own strings */
     struct ct_error err;
     int rc, done;
+    int early;                /* taken by the early thread */
 };
 
 struct rules_batch {
     const struct rule_set *set;
     long long snapshot_id;
+    long long early_id;          /* the snapshot of the early rules' runs */
     struct rule_result *results; /* one per rule */
     size_t *order;               /* the rules, longest first (guessed) */
     pthread_mutex_t lock;        /* guards front and back */
@@ -493,6 +495,9 @@ struct rules_batch {
     sqlite3 *db2;
     pthread_t thread;
     int started;
+    sqlite3 *early_db;           /* the early thread's, closed by it */
+    pthread_t early_thread;
+    int early_started;
 };
 
 /* Takes rules until none are left (or one failed), running them on db:
@@ -554,11 +559,11 @@ static void batch_free(struct rules_batch *b)
     free(b);
 }
 
-int rules_start(struct rules_batch **out, const struct rule_set *set,
-                sqlite3 *db2, long long snapshot_id, struct ct_error *err)
+int rules_prepare(struct rules_batch **out, const struct rule_set *set,
+                  struct ct_error *err)
 {
     struct rules_batch *b = calloc(1, sizeof(*b));
-    size_t n = set->n_rules ? set->n_rules : 1, k = 0;
+    size_t n = set->n_rules ? set->n_rules : 1;
     *out = NULL;
     if (!b || !(b->results = calloc(n, sizeof(*b->results)))
         || !(b->order = calloc(n, sizeof(*b->order)))) {
@@ -566,26 +571,136 @@ int rules_start(struct rules_batch **out, const struct rule_set *set,
         return ct_error_set(err, CT_ENOMEM, "out of memory");
     }
     pthread_mutex_init(&b->lock, NULL);
+    b->set = set;
+    atomic_init(&b->failed, 0);
+    /* calloc: every list is FINDING_LIST_INIT, every error CT_ERROR_INIT */
+    *out = b;
+    return 0;
+}
+
+/* Whether rule r's SQL names the identifier name outside comments, in
+ * any case (SQL identifiers are case-insensitive), quoted or not. */
+static int mentions(const struct rule *r, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = r->sql; *p; p++)
+        if (p[0] == '-' && p[1] == '-') {
+            while (p[1] && p[1] != '\n')
+                p++;
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *end = strstr(p + 2, "*/");
+            if (!end)
+                return 0;
+            p = end + 1;
+        } else if (sqlite3_strnicmp(p, name, (int)n) == 0
+            && !(p > r->sql && (isalnum((unsigned char)p[-1]) || p[-1] == '_'))
+            && !(isalnum((unsigned char)p[n]) || p[n] == '_'))
+            return 1;
+    return 0;
+}
+
+/* The early thread: its rules, then its connection closed. A rule that
+ * fails here is left for rules_finish, on a connection that reads
+ * everything. */
+static void *early_thread(void *arg)
+{
+    struct rules_batch *b = arg;
+    for (size_t i = 0; i < b->set->n_rules; i++) {
+        struct rule_result *res = &b->results[i];
+        if (!res->early || atomic_load(&b->failed))
+            continue;
+        double t = trace_start();
+        res->rc = run_rule(&res->list, &b->set->rules[i], b->early_db,
+                           b->early_id, &res->err);
+        if (res->rc)
+            continue;
+        sort_findings(res->list.items, res->list.n);
+        res->done = 1;
+        trace_perf(t, "rule %s (early connection)", b->set->rules[i].id);
+    }
+    sqlite3_close(b->early_db);
+    b->early_db = NULL;
+    return NULL;
+}
+
+int rules_start_early(struct rules_batch *b, sqlite3 *db,
+                      long long snapshot_id, const char *const *pending,
+                      size_t n_pending)
+{
+    int any = 0;
+    for (size_t i = 0; i < b->set->n_rules; i++) {
+        size_t k = 0;
+        while (k < n_pending && !mentions(&b->set->rules[i], pending[k]))
+            k++;
+        b->results[i].early = k == n_pending;
+        any |= b->results[i].early;
+    }
+    b->early_id = snapshot_id;
+    b->early_db = db;
+    if (any && pthread_create(&b->early_thread, NULL, early_thread, b) == 0) {
+        b->early_started = 1;
+        return 0;
+    }
+    for (size_t i = 0; i < b->set->n_rules; i++)
+        b->results[i].early = 0;
+    b->early_db = NULL;
+    return -1;
+}
+
+void rules_launch(struct rules_batch *b, sqlite3 *db2, long long snapshot_id)
+{
+    const struct rule_set *set = b->set;
+    size_t k = 0;
     /* on two connections, the rules over v_coverage (a row per account,
      * region and trail) first: the longest last would leave one
-     * connection idle. On one, rule order. */
+     * connection idle. On one, rule order. The early thread's are its. */
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < set->n_rules; i++)
-            if (!db2 ? pass == 0
-                     : reads_view(&set->rules[i], "v_coverage") == !pass)
+            if (!b->results[i].early
+                && (!db2 ? pass == 0
+                         : reads_view(&set->rules[i], "v_coverage") == !pass))
                 b->order[k++] = i;
-    b->set = set;
     b->snapshot_id = snapshot_id;
     b->db2 = db2;
     b->front = 0;
-    b->back = set->n_rules;
-    atomic_init(&b->failed, 0);
-    /* calloc: every list is FINDING_LIST_INIT, every error CT_ERROR_INIT.
-     * Without a thread, rules_finish runs every rule on the caller's. */
+    b->back = k;
+    /* without a thread, rules_finish runs every rule on the caller's */
     if (db2 && pthread_create(&b->thread, NULL, batch_thread, b) == 0)
         b->started = 1;
-    *out = b;
-    return 0;
+}
+
+/* Waits for the early thread; what it could not do (a rule that failed
+ * there, or the early rules of another snapshot than the report's) runs
+ * again on db, unless db is NULL (abandon). */
+static void early_finish(struct rules_batch *b, sqlite3 *db)
+{
+    if (!b->early_started)
+        return;
+    pthread_join(b->early_thread, NULL);
+    b->early_started = 0;
+    for (size_t i = 0; db && i < b->set->n_rules; i++) {
+        struct rule_result *res = &b->results[i];
+        if (!res->early || (res->done && res->rc == 0
+                            && b->early_id == b->snapshot_id))
+            continue;
+        finding_list_release(&res->list);
+        res->list = (struct finding_list)FINDING_LIST_INIT;
+        res->err = (struct ct_error)CT_ERROR_INIT;
+        res->rc = run_rule(&res->list, &b->set->rules[i], db, b->snapshot_id,
+                           &res->err);
+        if (res->rc == 0)
+            sort_findings(res->list.items, res->list.n);
+        res->done = 1;
+    }
+}
+
+int rules_start(struct rules_batch **out, const struct rule_set *set,
+                sqlite3 *db2, long long snapshot_id, struct ct_error *err)
+{
+    int rc = rules_prepare(out, set, err);
+    if (rc == 0)
+        rules_launch(*out, db2, snapshot_id);
+    return rc;
 }
 
 int rules_finish(struct finding_list *out, struct rules_batch *b, sqlite3 *db,
@@ -601,6 +716,7 @@ int rules_finish(struct finding_list *out, struct rules_batch *b, sqlite3 *db,
         atomic_store(&b->failed, 1); /* abandon: no more rules */
     if (b->started)
         pthread_join(b->thread, NULL);
+    early_finish(b, db);
     if (!db)
         goto done;
     /* the first failing rule in rule order: the same error as rules_run */
@@ -652,6 +768,14 @@ done:
         finding_list_release(&b->results[i].list);
     batch_free(b);
     return rc;
+}
+
+void rules_abandon(struct rules_batch *b)
+{
+    struct finding_list none = FINDING_LIST_INIT;
+    struct ct_error ignored = CT_ERROR_INIT;
+    if (b)
+        rules_finish(&none, b, NULL, &ignored);
 }
 
 int rules_run(struct finding_list *out, const struct rule_set *set,

@@ -88,6 +88,30 @@ int rules_run(struct finding_list *out, const struct rule_set *set,
 struct rules_batch;
 int rules_start(struct rules_batch **out, const struct rule_set *set,
                 sqlite3 *db2, long long snapshot_id, struct ct_error *err);
+
+/*
+ * rules_start in steps, for a caller with a connection to spare before the
+ * second one is free (cmd_report: while the views are still being
+ * stored). rules_prepare makes the batch (released by rules_finish or
+ * rules_abandon). rules_start_early starts a thread that runs on db,
+ * against snapshot_id, every rule that names none of the n_pending views
+ * `pending` (whole identifiers outside comments, in any case): what db
+ * cannot read yet. It takes db (the thread closes it); -1 if no such rule
+ * or no thread (db is then still the caller's). rules_launch then starts
+ * the thread on db2 (may be NULL) for the other rules, as rules_start does.
+ * rules_finish waits for the early thread too; a rule that failed there,
+ * or ran against another snapshot than rules_launch's, runs again on its
+ * connection, so any error comes from one that reads everything.
+ */
+int rules_prepare(struct rules_batch **out, const struct rule_set *set,
+                  struct ct_error *err);
+int rules_start_early(struct rules_batch *b, sqlite3 *db,
+                      long long snapshot_id, const char *const *pending,
+                      size_t n_pending);
+void rules_launch(struct rules_batch *b, sqlite3 *db2, long long snapshot_id);
+/* Stops and releases b (may be NULL), whatever it ran: rules_finish with
+ * no connection. */
+void rules_abandon(struct rules_batch *b);
 int rules_finish(struct finding_list *out, struct rules_batch *b, sqlite3 *db,
                  struct ct_error *err);
 void finding_list_release(struct finding_list *list);

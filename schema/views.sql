@@ -58,7 +58,10 @@ LEFT JOIN errors e ON e.snapshot_id = a.snapshot_id
 -- scan_state: scanned | error (DescribeTrails failed) | not_scanned.
 -- Three disjoint parts (scanned; enabled but not scanned; only an error),
 -- each joined to its partition, rather than a UNION: no temporary b-tree
--- of every region, and no temporary table of the union.
+-- of every region, and no temporary table of the union. The second part
+-- is an EXCEPT in key order, which SQLite merges from the two primary
+-- keys instead of looking every enabled region up in region_scans
+-- (LIMIT -1 keeps SQLite from dropping the ORDER BY that the merge needs).
 CREATE VIEW v_account_regions AS
 SELECT s.snapshot_id, s.account_id, s.region, g.partition, g.global_region,
     'scanned' AS scan_state
@@ -74,13 +77,12 @@ SELECT a.snapshot_id, a.account_id, a.region, g.partition, g.global_region,
                        AND e.operation = 'DescribeTrails') THEN 'error'
         ELSE 'not_scanned'
     END
-FROM account_regions a
+FROM (SELECT snapshot_id, account_id, region FROM account_regions
+      WHERE enabled = 1
+      EXCEPT
+      SELECT snapshot_id, account_id, region FROM region_scans
+      ORDER BY 1, 2, 3 LIMIT -1) a
 JOIN v_regions g ON g.snapshot_id = a.snapshot_id AND g.region = a.region
-WHERE a.enabled = 1
-  AND NOT EXISTS (SELECT 1 FROM region_scans s
-                  WHERE s.snapshot_id = a.snapshot_id
-                    AND s.account_id = a.account_id
-                    AND s.region = a.region)
 UNION ALL
 SELECT DISTINCT e.snapshot_id, e.account_id, e.region, g.partition,
     g.global_region, 'error'
@@ -575,7 +577,9 @@ LEFT JOIN org ON org.snapshot_id = ar.snapshot_id AND org.region = ar.region;
 
 -- Global service events (IAM, STS, CloudFront) are recorded in the
 -- partition's global region (us-east-1): copies per account, reads and
--- writes counted apart like every management event.
+-- writes counted apart like every management event. The coverage rows are
+-- read in v_coverage's two parts, like v_region_mgmt does, so that this
+-- view need not wait for v_coverage.
 CREATE VIEW v_global_events AS
 SELECT snapshot_id, account_id, region,
     count(DISTINCT CASE WHEN mgmt_reads = 1 THEN trail_arn END)
@@ -586,16 +590,25 @@ SELECT snapshot_id, account_id, region,
 FROM (
     SELECT c.snapshot_id, c.account_id, c.region, c.trail_arn,
         t.mgmt_reads, t.mgmt_writes
-    -- CROSS JOIN: from the few global regions to their coverage rows,
-    -- rather than every coverage row to its region (SQLite cannot
-    -- estimate region = global_region)
-    FROM v_account_regions ar
-    CROSS JOIN v_coverage c ON c.snapshot_id = ar.snapshot_id
-        AND c.account_id = ar.account_id AND c.region = ar.region
+    FROM (
+        -- CROSS JOIN: from the few global regions to their coverage
+        -- rows, rather than every coverage row to its region (SQLite
+        -- cannot estimate region = global_region)
+        SELECT ar.snapshot_id, ar.account_id, ar.region, oc.trail_arn
+        FROM v_account_regions ar
+        CROSS JOIN v_own_coverage oc ON oc.snapshot_id = ar.snapshot_id
+            AND oc.account_id = ar.account_id AND oc.region = ar.region
+        WHERE ar.region = ar.global_region
+        UNION ALL
+        SELECT ar.snapshot_id, ar.account_id, ar.region, o.trail_arn
+        FROM v_account_regions ar
+        CROSS JOIN v_organization_trail_regions o
+            ON o.snapshot_id = ar.snapshot_id AND o.region = ar.region
+        WHERE ar.region = ar.global_region
+    ) c
     JOIN v_trails t ON t.snapshot_id = c.snapshot_id
         AND t.trail_arn = c.trail_arn
-    WHERE ar.region = ar.global_region
-      AND t.delivers AND t.include_global_events = 1
+    WHERE t.delivers AND t.include_global_events = 1
       AND (t.mgmt_reads = 1 OR t.mgmt_writes = 1)
     ORDER BY c.snapshot_id, c.account_id, c.region, c.trail_arn
 )
@@ -746,6 +759,20 @@ SELECT snapshot_id, account_id, region,
     END AS insights_monthly,
     copies, data_trails, network_trails, insight_types
 FROM priced;
+
+-- The snapshots whose costs are known somewhere: Cost Explorer data in the
+-- snapshot (every region's basis is billing), or volume estimates that
+-- price at least one of its regions. The rules look their monthly_cost up
+-- only for these. Read without computing v_region_costs when the database
+-- holds neither billing data nor estimates (then no region has a basis).
+CREATE VIEW v_cost_basis AS
+SELECT s.snapshot_id
+FROM snapshots s
+WHERE EXISTS (SELECT 1 FROM cost_usage u WHERE u.snapshot_id = s.snapshot_id)
+   OR (EXISTS (SELECT 1 FROM volume_estimates)
+       AND EXISTS (SELECT 1 FROM v_region_costs k
+                   WHERE k.snapshot_id = s.snapshot_id
+                     AND k.basis IS NOT NULL));
 
 -- The share of the data, network activity and Insights charges of an
 -- (account, region) that each delivering trail causes: even shares among

@@ -29,9 +29,8 @@ SELECT 'duplicate-network-activity-events' AS rule_id,
     CASE WHEN o.overlap = 2 THEN 1 ELSE 0 END AS paid_copies,
     -- the duplicate copy: the smaller of the two trails' shares
     -- looked up only when the snapshot has dollars (a cost basis)
-    CASE WHEN EXISTS (SELECT 1 FROM v_region_costs k
-                      WHERE k.snapshot_id = :snapshot_id
-                        AND k.basis IS NOT NULL) THEN
+    CASE WHEN EXISTS (SELECT 1 FROM v_cost_basis k
+                      WHERE k.snapshot_id = :snapshot_id) THEN
         CASE WHEN o.overlap = 2 THEN (
             SELECT CASE WHEN count(x.network_monthly) = 2 THEN min(x.network_monthly) END
             FROM v_trail_region_costs x

@@ -18,9 +18,8 @@ SELECT 'insights' AS rule_id,
     NULL AS write_copies,
     NULL AS paid_copies,
     -- looked up only when the snapshot has dollars (a cost basis)
-    CASE WHEN EXISTS (SELECT 1 FROM v_region_costs k
-                      WHERE k.snapshot_id = :snapshot_id
-                        AND k.basis IS NOT NULL) THEN
+    CASE WHEN EXISTS (SELECT 1 FROM v_cost_basis k
+                      WHERE k.snapshot_id = :snapshot_id) THEN
         (SELECT x.insights_monthly FROM v_trail_region_costs x
          WHERE x.snapshot_id = c.snapshot_id AND x.account_id = c.account_id
            AND x.region = c.region AND x.trail_arn = c.trail_arn)

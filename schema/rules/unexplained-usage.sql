@@ -30,7 +30,9 @@ seen AS (
     FROM v_region_costs rc
     JOIN v_region_mgmt m ON m.snapshot_id = rc.snapshot_id
         AND m.account_id = rc.account_id AND m.region = rc.region
-    WHERE rc.snapshot_id = :snapshot_id
+    -- tested first: without billing data no region is read at all
+    WHERE EXISTS (SELECT 1 FROM billed)
+      AND rc.snapshot_id = :snapshot_id
       AND rc.basis = 'billing'
       AND ((rc.paid_mgmt_monthly > 0 AND rc.copies <= 1)
            OR (rc.data_monthly > 0 AND rc.data_trails = 0)

@@ -276,7 +276,7 @@ int fuzz_one(const uint8_t *data, size_t size)
     struct fuzz_state *st = state_get();
     struct ct_error err = CT_ERROR_INIT;
     struct report rep;
-    struct report_options ro = {0, NULL, NULL};
+    struct report_options ro = {0, NULL, NULL, NULL};
     sqlite3 *db = NULL;
     int rc;
 
