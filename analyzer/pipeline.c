@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,13 +24,17 @@
 #define QUEUE_LOW (QUEUE_CAP / 4)
 /* Fewer parsed members than this waiting: the reader defers parsing. */
 #define DEFER_BELOW 64
+/* Items the consumer takes per lock: the two threads took the lock about
+ * five times per member, a tenth of a CPU second on 10,000 accounts. */
+#define POP_BATCH 32
 
 struct queue {
     pthread_mutex_t lock;
     pthread_cond_t not_empty, not_full;
     struct pipe_item *items[QUEUE_CAP];
     size_t head, count;
-    int stop;                   /* the consumer failed: stop reading */
+    atomic_size_t waiting;      /* count, read without the lock */
+    atomic_int stop;            /* the consumer failed: stop reading */
     int producer_waiting;       /* the reader waits for room */
     int consumer_waiting;       /* the consumer waits for items */
     struct pipe_item *garbage;  /* consumed items, freed by the reader:
@@ -38,6 +43,7 @@ struct queue {
     const char *source;
     const struct src_limits *limits;
     struct strmap *paths;       /* the reader's (pipeline_run) */
+    struct verify_order order;  /* the reader's: paths in archive order */
     struct ct_error walk_err;
 };
 
@@ -194,6 +200,7 @@ static void queue_push(struct queue *q, struct pipe_item *it)
     }
     q->items[(q->head + q->count) % QUEUE_CAP] = it;
     q->count++;
+    atomic_store_explicit(&q->waiting, q->count, memory_order_relaxed);
     /* wake the consumer only when it may be waiting: an empty queue (or
      * an END item, which must never wait for company) */
     if (q->consumer_waiting
@@ -208,45 +215,43 @@ static void queue_push(struct queue *q, struct pipe_item *it)
     }
 }
 
-/* Consumer side: hands a consumed item back to the reader to free. The
- * item's msg field carries the list link (msg itself is freed first). */
-static void queue_discard(struct queue *q, struct pipe_item *it)
+/* Consumer side: takes up to max items into out (waiting for one), and
+ * hands the consumed items of `garbage` (linked through their msg field,
+ * msg itself freed) back to the reader to free. */
+static size_t queue_pop(struct queue *q, struct pipe_item **out, size_t max,
+                        struct pipe_item *garbage)
 {
-    free(it->msg);
+    size_t n = 0;
     pthread_mutex_lock(&q->lock);
-    it->msg = (char *)q->garbage;
-    q->garbage = it;
-    pthread_mutex_unlock(&q->lock);
-}
-
-static struct pipe_item *queue_pop(struct queue *q)
-{
-    struct pipe_item *it;
-    pthread_mutex_lock(&q->lock);
+    while (garbage) {
+        struct pipe_item *next = (struct pipe_item *)garbage->msg;
+        garbage->msg = (char *)q->garbage;
+        q->garbage = garbage;
+        garbage = next;
+    }
     while (q->count == 0) {
         q->consumer_waiting = 1;
         pthread_cond_wait(&q->not_empty, &q->lock);
         q->consumer_waiting = 0;
     }
-    it = q->items[q->head];
-    q->head = (q->head + 1) % QUEUE_CAP;
-    q->count--;
+    while (n < max && q->count > 0) {
+        out[n++] = q->items[q->head];
+        q->head = (q->head + 1) % QUEUE_CAP;
+        q->count--;
+    }
+    atomic_store_explicit(&q->waiting, q->count, memory_order_relaxed);
     /* wake the producer once the queue has room for a batch */
     if (q->producer_waiting && q->count <= QUEUE_LOW) {
         q->producer_waiting = 0;
         pthread_cond_signal(&q->not_full);
     }
     pthread_mutex_unlock(&q->lock);
-    return it;
+    return n;
 }
 
 static int queue_stopped(struct queue *q)
 {
-    int stop;
-    pthread_mutex_lock(&q->lock);
-    stop = q->stop;
-    pthread_mutex_unlock(&q->lock);
-    return stop;
+    return atomic_load_explicit(&q->stop, memory_order_relaxed);
 }
 
 static char *format_msg(const char *fmt, ...)
@@ -295,11 +300,9 @@ static int parse_item(struct pipe_item *it, const unsigned char *data,
  * waiting (see produce_member). */
 static int queue_short(struct queue *q)
 {
-    int n;
-    pthread_mutex_lock(&q->lock);
-    n = q->count < DEFER_BELOW;
-    pthread_mutex_unlock(&q->lock);
-    return n;
+    /* a hint: a stale count only moves one member's parsing */
+    return atomic_load_explicit(&q->waiting, memory_order_relaxed)
+           < DEFER_BELOW;
 }
 
 /*
@@ -318,8 +321,10 @@ static int produce_member(void *ctx, const struct src_member *m,
         return ct_error_set(err, CT_EIO, "stopped");
     /* the manifest's bookkeeping, here rather than on the consumer's
      * thread, which inserts the rows and is the slower one */
-    struct member_state *st = strmap_put(q->paths, m->path, NULL);
-    if (!st)
+    const char *stored = NULL;
+    struct member_state *st = strmap_put_stored(q->paths, m->path, NULL,
+                                                &stored);
+    if (!st || verify_order_add(&q->order, stored, st))
         return ct_error_set(err, CT_ENOMEM, "out of memory");
     if (st->flags & MEMBER_PRESENT)
         return ct_error_set(err, CT_EPARSE,
@@ -342,7 +347,7 @@ static int produce_member(void *ctx, const struct src_member *m,
     case CT_MEMBER_DIRECTORY:
         break;
     case CT_MEMBER_CHECKSUMS: {
-        int rc = verify_add_checksums(q->paths, m, err);
+        int rc = verify_add_checksums(q->paths, &q->order, m, err);
         if (rc) {
             pipe_item_free(it);
             return rc;
@@ -408,6 +413,8 @@ int pipeline_run(const char *source, const struct src_limits *limits,
         return ct_error_set(err, CT_ENOMEM, "out of memory");
     end->type = ITEM_END;
     memset(&q, 0, sizeof(q));
+    atomic_init(&q.waiting, 0);
+    atomic_init(&q.stop, 0);
     q.source = source;
     q.limits = limits;
     q.paths = paths;
@@ -421,8 +428,15 @@ int pipeline_run(const char *source, const struct src_limits *limits,
         rc = ct_error_set(err, CT_ENOMEM, "cannot start the reader thread");
         goto done;
     }
+    struct pipe_item *batch[POP_BATCH], *garbage = NULL;
+    size_t n = 0, i = 0;
     for (;;) {
-        struct pipe_item *it = queue_pop(&q);
+        if (i == n) {
+            n = queue_pop(&q, batch, POP_BATCH, garbage);
+            i = 0;
+            garbage = NULL;
+        }
+        struct pipe_item *it = batch[i++];
         if (it->type == ITEM_END) {
             walk_rc = it->end_rc;
             pipe_item_free(it);
@@ -441,13 +455,20 @@ int pipeline_run(const char *source, const struct src_limits *limits,
             }
             if (rc == 0 && it->type == ITEM_MEMBER)
                 rc = consume(ctx, it, err);
-            if (rc) {
-                pthread_mutex_lock(&q.lock);
-                q.stop = 1;
-                pthread_mutex_unlock(&q.lock);
-            }
+            if (rc)
+                atomic_store(&q.stop, 1);
         }
-        queue_discard(&q, it);
+        /* to the reader, which frees it (see struct queue) */
+        free(it->msg);
+        it->msg = (char *)garbage;
+        garbage = it;
+    }
+    /* END is the last item: nothing follows it in the batch */
+    while (garbage) {
+        struct pipe_item *next = (struct pipe_item *)garbage->msg;
+        garbage->msg = NULL;
+        pipe_item_free(garbage);
+        garbage = next;
     }
     pthread_join(reader, NULL);
     while (q.garbage) { /* what the reader did not get to */
@@ -459,6 +480,7 @@ int pipeline_run(const char *source, const struct src_limits *limits,
     if (rc == 0 && walk_rc)
         rc = ct_error_set(err, walk_rc, "%s", q.walk_err.message);
 done:
+    verify_order_release(&q.order);
     arenas_running(-1);
     pthread_cond_destroy(&q.not_empty);
     pthread_cond_destroy(&q.not_full);

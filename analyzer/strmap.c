@@ -154,6 +154,14 @@ void *strmap_put(struct strmap *m, const char *key, int *added)
     return s ? s->value : NULL;
 }
 
+void *strmap_put_stored(struct strmap *m, const char *key, int *added,
+                        const char **stored)
+{
+    struct strmap_slot *s = put_slot(m, key, added);
+    *stored = s ? s->key : NULL;
+    return s ? s->value : NULL;
+}
+
 const char *strmap_intern(struct strmap *m, const char *s, int *oom)
 {
     struct strmap_slot *slot;

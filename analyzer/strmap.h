@@ -20,14 +20,19 @@ struct strmap {
 
 #define STRMAP_INIT(value_size) {NULL, 0, 0, (value_size), NULL, NULL, 0}
 
-/* The value of key, or NULL. Borrowed until the next strmap_put. */
+/* The value of key, or NULL. Entries never move: a value (and the map's
+ * copy of its key) stays where it is until strmap_release. */
 void *strmap_get(const struct strmap *m, const char *key);
 
 /*
  * The value of key, added zero-filled if absent (*added set to 1). NULL when
- * out of memory. Borrowed until the next strmap_put.
+ * out of memory.
  */
 void *strmap_put(struct strmap *m, const char *key, int *added);
+
+/* strmap_put, also giving the map's copy of the key (*stored). */
+void *strmap_put_stored(struct strmap *m, const char *key, int *added,
+                        const char **stored);
 
 /*
  * Interning: the map's own copy of s (added if absent), shared by every

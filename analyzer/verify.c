@@ -6,6 +6,7 @@
  */
 #include "analyzer/verify.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/snapshot.h"
@@ -28,12 +29,41 @@ int verify_hex_digest(unsigned char out[32], const char *hex)
     return 0;
 }
 
+int verify_order_add(struct verify_order *o, const char *path,
+                     struct member_state *state)
+{
+    if (o->n == o->cap) {
+        size_t ncap = o->cap ? o->cap * 2 : 1024;
+        const char **np = realloc(o->path, ncap * sizeof(*np));
+        if (np)
+            o->path = np;
+        struct member_state **ns = realloc(o->state, ncap * sizeof(*ns));
+        if (ns)
+            o->state = ns;
+        if (!np || !ns)
+            return -1;
+        o->cap = ncap;
+    }
+    o->path[o->n] = path;
+    o->state[o->n++] = state;
+    return 0;
+}
+
+void verify_order_release(struct verify_order *o)
+{
+    free(o->path);
+    free(o->state);
+    memset(o, 0, sizeof(*o));
+}
+
 /* SHA256SUMS: "<64 hex>  <path>" lines, as sha256sum writes them. */
-int verify_add_checksums(struct strmap *paths, const struct src_member *m,
-                         struct ct_error *err)
+int verify_add_checksums(struct strmap *paths,
+                         const struct verify_order *order,
+                         const struct src_member *m, struct ct_error *err)
 {
     const char *p = (const char *)m->data, *end = p + m->size;
     unsigned long line = 0;
+    size_t next = 0; /* the member read after the last line's */
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *eol = nl ? nl : end;
@@ -53,8 +83,10 @@ int verify_add_checksums(struct strmap *paths, const struct src_member *m,
                                 m->path, line);
         memcpy(path, p + 66, n - 66);
         path[n - 66] = '\0';
-        struct member_state *st = strmap_put(paths, path, NULL);
-        if (!st)
+        struct member_state *st;
+        if (next < order->n && strcmp(order->path[next], path) == 0)
+            st = order->state[next++]; /* the same entry, found in order */
+        else if (!(st = strmap_put(paths, path, NULL)))
             return ct_error_set(err, CT_ENOMEM, "out of memory");
         if (st->flags & MEMBER_LISTED)
             return ct_error_set(err, CT_EPARSE,
