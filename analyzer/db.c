@@ -83,8 +83,13 @@ static int create(sqlite3 **out, const char *path, int with_views,
                           path, db ? sqlite3_errmsg(db) : "out of memory");
         goto done;
     }
+    /* 16 KiB pages (SQLite's default is 4): a quarter of the page reads
+     * and writes, each a system call through the OS cache, and shallower
+     * trees (10,000 accounts: load 2.40 -> 2.32 s; with the views' work
+     * files too, views 0.98 -> 0.84 s; 8, 32 and 64 KiB were no better) */
     rc = db_exec(db,
-                 "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+                 "PRAGMA page_size=16384; PRAGMA journal_mode=OFF;"
+                 "PRAGMA synchronous=OFF;"
                  "PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=MEMORY;"
                  "PRAGMA cache_size=-32768; PRAGMA foreign_keys=OFF;",
                  err);
@@ -603,12 +608,14 @@ static int attach(sqlite3 *db, const char *path, const char *as, int own,
                           path, sqlite3_errmsg(db));
         goto done;
     }
-    if (own) /* a work file: no journal, no sync; a cache like main's */
+    if (own) /* a work file: no journal, no sync; pages and a cache like
+                main's (create) */
         rc = exec_printf(db, err,
+                         "PRAGMA %s.page_size = 16384;"
                          "PRAGMA %s.journal_mode = OFF;"
                          "PRAGMA %s.synchronous = OFF;"
                          "PRAGMA %s.cache_size = %d",
-                         as, as, as, -cache_kib);
+                         as, as, as, as, -cache_kib);
 done:
     sqlite3_finalize(st);
     sqlite3_free(sql);
