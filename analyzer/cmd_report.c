@@ -138,6 +138,15 @@ static void early_rules(void *arg, const struct views_published *p)
     long long id = 0;
     size_t n = 0;
     const char *const *pending = db_views_pending(p, &n);
+    /* what waits: the views not stored yet, and v_coverage in any case.
+     * The rules over it (a row per account, region and trail) are the
+     * longest: the two connections of the views share them, even when
+     * v_coverage is complete by now (a small organization) */
+    const char **wait = malloc((n + 1) * sizeof(*wait));
+    if (!wait)
+        return;
+    memcpy(wait, pending, n * sizeof(*wait));
+    wait[n++] = "v_coverage";
     if (sqlite3_open_v2(e->scratch, &db,
                         SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL)
         != SQLITE_OK)
@@ -147,11 +156,12 @@ static void early_rules(void *arg, const struct views_published *p)
              && db_views_attach_published(db, p, &err) == 0
              && db_guard_readonly(db, &err) == 0
              && report_snapshot_id(db, e->ro, &id, &err) == 0
-             && rules_start_early(e->batch, db, id, pending, n) == 0)
+             && rules_start_early(e->batch, db, id, wait, n) == 0)
         db = NULL; /* the early thread's */
     if (err.code)
         trace_perf(trace_start(), "no early rules: %s", err.message);
     sqlite3_close(db);
+    free(wait);
 }
 
 /* The work files of a report from snapshots, in $TMPDIR: the loaded

@@ -584,10 +584,14 @@ static int plan_split(struct split_plan *p, int store_costs,
 int db_views_split_files(size_t *n, struct ct_error *err)
 {
     struct split_plan p;
-    /* storing v_region_costs needs the most files */
-    int rc = plan_split(&p, 1, err);
-    *n = rc ? 0 : (size_t)p.files;
-    split_plan_release(&p);
+    int rc = 0;
+    *n = 0;
+    /* the plan with v_region_costs stored, and without */
+    for (int store = 0; rc == 0 && store < 2; store++) {
+        if ((rc = plan_split(&p, store, err)) == 0 && (size_t)p.files > *n)
+            *n = (size_t)p.files;
+        split_plan_release(&p);
+    }
     return rc;
 }
 

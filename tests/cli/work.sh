@@ -37,6 +37,19 @@ SELECT 'price-check' AS rule_id, 'info' AS severity, NULL AS account_id,
     NULL AS read_copies, NULL AS write_copies, NULL AS paid_copies
 FROM pricing WHERE partition = 'aws' AND item = 'management_copy';
 EOF
+    # names v_coverage in another case (SQL names are case-insensitive):
+    # it runs with the rules over v_coverage, not early
+    cat >"$tmp/rules/coverage-count.sql" <<'EOF'
+-- title: Coverage rows
+-- severity: info
+-- rationale: reads v_coverage, stored last
+-- remediation: none
+SELECT 'coverage-count' AS rule_id, 'info' AS severity, NULL AS account_id,
+    NULL AS region, NULL AS trail_arns,
+    printf('%d coverage rows', count(*)) AS detail,
+    NULL AS read_copies, NULL AS write_copies, NULL AS paid_copies
+FROM "V_Coverage" WHERE snapshot_id = :snapshot_id;
+EOF
     for inputs in "example-org" "example-org org-trail"; do
         set --
         for i in $inputs; do set -- "$@" "$src/fixtures/$i"; done
@@ -53,9 +66,21 @@ EOF
                 || fail "$inputs ($fmt): snapshots and database differ: $(diff "$tmp/snap" "$tmp/db" | head -5)"
             grep -q 'management copy 2.00 per 100000' "$tmp/snap" \
                 || fail "$inputs ($fmt): the user rule's finding is missing"
+            grep -q '[1-9][0-9]* coverage rows' "$tmp/snap" \
+                || fail "$inputs ($fmt): coverage-count's finding is missing"
             no_leftover
         done
     done
+    # the rules that read only finished views run while the others are
+    # stored, on a third connection: same findings (above), and it ran
+    TMPDIR="$work" CTAUDIT_TRACE_PERFORMANCE=1 "$ctaudit" report \
+        --rules-dir "$tmp/rules" "$src/fixtures/example-org" \
+        >"$tmp/snap" 2>"$tmp/err" || fail "report with the trace"
+    grep -q 'rule price-check (early connection)' "$tmp/err" \
+        || fail "price-check did not run early"
+    grep -q 'rule coverage-count (early connection)' "$tmp/err" \
+        && fail "coverage-count ran early"
+    no_leftover
     # --pricing replaces the prices on both connections
     printf "INSERT INTO pricing VALUES ('aws', 'management_copy', 3, 100000, 'USD', 'per 100,000 events', 'file', '2026-11-24');\n" \
         >"$tmp/p.sql"
