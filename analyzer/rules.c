@@ -500,6 +500,23 @@ struct rules_batch {
     int early_started;
 };
 
+/* Runs rule i into its result, from an empty list (a rule that failed
+ * on the early connection runs again), sorted here, on the worker's
+ * thread, rather than at the end. Returns its status. */
+static int run_result(struct rules_batch *b, size_t i, sqlite3 *db,
+                      long long snapshot_id)
+{
+    struct rule_result *res = &b->results[i];
+    finding_list_release(&res->list);
+    res->list = (struct finding_list)FINDING_LIST_INIT;
+    res->err = (struct ct_error)CT_ERROR_INIT;
+    res->rc = run_rule(&res->list, &b->set->rules[i], db, snapshot_id,
+                       &res->err);
+    if (res->rc == 0)
+        sort_findings(res->list.items, res->list.n);
+    return res->rc;
+}
+
 /* Takes rules until none are left (or one failed), running them on db:
  * the second connection from the front of the order, the main one, which
  * starts later (it reads the report's rows first), from the back. */
@@ -515,14 +532,10 @@ static void batch_work(struct rules_batch *b, sqlite3 *db, const char *who,
         pthread_mutex_unlock(&b->lock);
         if (empty || atomic_load(&b->failed))
             return;
-        struct rule_result *res = &b->results[i];
         double t = trace_start();
-        res->rc = run_rule(&res->list, &b->set->rules[i], db, b->snapshot_id,
-                           &res->err);
-        if (res->rc == 0) /* here, on two threads, rather than at the end */
-            sort_findings(res->list.items, res->list.n);
-        res->done = 1;
-        if (res->rc) {
+        int rc = run_result(b, i, db, b->snapshot_id);
+        b->results[i].done = 1;
+        if (rc) {
             atomic_store(&b->failed, 1);
             return;
         }
@@ -535,17 +548,6 @@ static void *batch_thread(void *arg)
     struct rules_batch *b = arg;
     batch_work(b, b->db2, "second connection", 0);
     return NULL;
-}
-
-/* Whether rule r's SQL names view (a whole identifier). */
-static int reads_view(const struct rule *r, const char *view)
-{
-    size_t n = strlen(view);
-    for (const char *p = strstr(r->sql, view); p; p = strstr(p + 1, view))
-        if ((p == r->sql || !(isalnum((unsigned char)p[-1]) || p[-1] == '_'))
-            && !(isalnum((unsigned char)p[n]) || p[n] == '_'))
-            return 1;
-    return 0;
 }
 
 static void batch_free(struct rules_batch *b)
@@ -606,16 +608,12 @@ static void *early_thread(void *arg)
 {
     struct rules_batch *b = arg;
     for (size_t i = 0; i < b->set->n_rules; i++) {
-        struct rule_result *res = &b->results[i];
-        if (!res->early || atomic_load(&b->failed))
+        if (!b->results[i].early || atomic_load(&b->failed))
             continue;
         double t = trace_start();
-        res->rc = run_rule(&res->list, &b->set->rules[i], b->early_db,
-                           b->early_id, &res->err);
-        if (res->rc)
+        if (run_result(b, i, b->early_db, b->early_id))
             continue;
-        sort_findings(res->list.items, res->list.n);
-        res->done = 1;
+        b->results[i].done = 1;
         trace_perf(t, "rule %s (early connection)", b->set->rules[i].id);
     }
     sqlite3_close(b->early_db);
@@ -658,7 +656,7 @@ void rules_launch(struct rules_batch *b, sqlite3 *db2, long long snapshot_id)
         for (size_t i = 0; i < set->n_rules; i++)
             if (!b->results[i].early
                 && (!db2 ? pass == 0
-                         : reads_view(&set->rules[i], "v_coverage") == !pass))
+                         : mentions(&set->rules[i], "v_coverage") == !pass))
                 b->order[k++] = i;
     b->snapshot_id = snapshot_id;
     b->db2 = db2;
@@ -680,16 +678,9 @@ static void early_finish(struct rules_batch *b, sqlite3 *db)
     b->early_started = 0;
     for (size_t i = 0; db && i < b->set->n_rules; i++) {
         struct rule_result *res = &b->results[i];
-        if (!res->early || (res->done && res->rc == 0
-                            && b->early_id == b->snapshot_id))
+        if (!res->early || (res->done && b->early_id == b->snapshot_id))
             continue;
-        finding_list_release(&res->list);
-        res->list = (struct finding_list)FINDING_LIST_INIT;
-        res->err = (struct ct_error)CT_ERROR_INIT;
-        res->rc = run_rule(&res->list, &b->set->rules[i], db, b->snapshot_id,
-                           &res->err);
-        if (res->rc == 0)
-            sort_findings(res->list.items, res->list.n);
+        run_result(b, i, db, b->snapshot_id);
         res->done = 1;
     }
 }
